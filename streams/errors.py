@@ -1,0 +1,39 @@
+"""Every error Vane raises on purpose, in one tree.
+
+    VaneError
+    ├── ConfigError          a setting is missing or malformed (start-up)
+    ├── MalformedEvent       an input message breaks the event contract
+    └── StackError           the embedded Kafka/Redis stack failed to start
+
+Library errors are translated at the boundary with ``raise ... from exc``.
+``retriable`` says whether trying the same call again can succeed.
+"""
+
+from __future__ import annotations
+
+
+class VaneError(Exception):
+    """Base of all errors Vane raises on purpose."""
+
+    retriable: bool = False
+
+
+class ConfigError(VaneError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class MalformedEvent(VaneError):
+    """An input message breaks the event contract (SCORING.md §2).
+
+    ``reason`` is a stable machine-readable code (see ``streams.contract.Reason``);
+    ``detail`` is a short human explanation naming the field.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class StackError(VaneError):
+    """The embedded stack (Tansu, Valkey) could not be started."""
