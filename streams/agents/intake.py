@@ -1,0 +1,28 @@
+"""The input agents: one per input topic, each feeding batches to the Intake."""
+
+from __future__ import annotations
+
+import faust
+from faust.types import StreamT, TopicT
+
+from streams.contract import Stream
+from streams.intake import Intake
+from streams.settings import WorkerSettings
+from streams.topics import Topics
+
+
+def register(app: faust.App, topics: Topics, intake: Intake, worker: WorkerSettings) -> None:
+    """Declare one intake agent per input stream on the app."""
+    for stream, topic in topics.inputs.items():
+        _register_one(app, stream, topic, intake, worker)
+
+
+def _register_one(
+    app: faust.App, stream: Stream, topic: TopicT, intake: Intake, worker: WorkerSettings
+) -> None:
+    async def consume(records: StreamT[bytes]) -> None:
+        batches = records.take_events(worker.max_batch, within=worker.batch_within_s)
+        async for batch in batches:
+            await intake.process(stream, [event.message for event in batch])
+
+    app.agent(topic, name=f"vane.intake.{stream.value}")(consume)

@@ -1,0 +1,51 @@
+"""The Faust app, configured from ``Settings`` and nothing else."""
+
+from __future__ import annotations
+
+import ssl
+
+import faust
+
+from streams.settings import KafkaSettings, Settings
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A Faust app for these settings; agents and pages are registered elsewhere."""
+    kafka, worker = settings.kafka, settings.worker
+    return faust.App(
+        worker.app_id,
+        broker=";".join(f"kafka://{host.strip()}" for host in kafka.bootstrap.split(",")),
+        broker_credentials=_credentials(kafka),
+        # Fast group joins on the embedded broker: join takes ~ session / 2 (INFRA.md).
+        broker_session_timeout=kafka.session_timeout_s,
+        broker_heartbeat_interval=kafka.heartbeat_interval_s,
+        broker_commit_interval=kafka.commit_interval_s,
+        consumer_auto_offset_reset="earliest",
+        producer_max_request_size=worker.max_message_bytes,
+        topic_partitions=settings.topics.partitions,
+        web_bind=worker.web_host,
+        web_port=worker.web_port,
+        datadir=str(worker.data_dir),
+        autodiscover=False,
+    )
+
+
+def _credentials(kafka: KafkaSettings) -> faust.SASLCredentials | faust.SSLCredentials | None:
+    protocol = kafka.security_protocol
+    context = _ssl_context(kafka) if protocol in ("SSL", "SASL_SSL") else None
+    if protocol.startswith("SASL"):
+        password = kafka.sasl_password.reveal() if kafka.sasl_password else None
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=password,
+            mechanism=kafka.sasl_mechanism,
+            ssl_context=context,
+        )
+    return faust.SSLCredentials(context) if context is not None else None
+
+
+def _ssl_context(kafka: KafkaSettings) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=kafka.ssl_cafile)
+    if kafka.ssl_certfile is not None:
+        context.load_cert_chain(kafka.ssl_certfile, kafka.ssl_keyfile)
+    return context

