@@ -30,7 +30,7 @@ test: lint typecheck ## Lint, type-check and run every test (unit + integration)
 	$(BIN)/pytest -q
 
 demo: $(STAMP) ## Start the embedded stack and a worker (Ctrl-C stops all)
-	$(BIN)/python -m streams.demo
+	$(BIN)/vane demo
 
 bench: $(STAMP) ## Run the benchmarks and print their figures
 	$(BIN)/python benchmarks/bench_contract.py

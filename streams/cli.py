@@ -2,6 +2,7 @@
 
     vane worker [FAUST WORKER OPTIONS]   run a worker (Faust's own worker command)
     vane stack                           run the embedded Kafka + Redis in the foreground
+    vane demo                            the stack, a worker and example events, watched
 
 ``vane worker`` is Faust's ``worker`` command bound to Vane's app, so it takes
 Faust's options (``-l info``, ``--web-port``, ...). Configuration comes from
@@ -52,10 +53,20 @@ def worker(faust_args: tuple[str, ...]) -> None:
 
 
 @vane.command()
-@click.option("--kafka-port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="Broker port on 127.0.0.1 (0: a free one).")
-@click.option("--redis-port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="Valkey port on 127.0.0.1 (0: a free one).")
+@click.option(
+    "--kafka-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Broker port on 127.0.0.1 (0: a free one).",
+)
+@click.option(
+    "--redis-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Valkey port on 127.0.0.1 (0: a free one).",
+)
 def stack(kafka_port: int, redis_port: int) -> None:
     """Run the embedded Kafka (Tansu) and Redis (Valkey) until Ctrl-C."""
     from streams.embedded import EmbeddedStack
@@ -72,6 +83,22 @@ def stack(kafka_port: int, redis_port: int) -> None:
                 time.sleep(0.5)
         except KeyboardInterrupt:
             click.echo("stopping", err=True)
+
+
+@vane.command()
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    default=20.0,
+    show_default=True,
+    help="Example events per second.",
+)
+def demo(rate: float) -> None:
+    """Embedded stack + worker + example events; prints the worker's counts."""
+    from streams import demo as demo_module
+
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    demo_module.run(rate_per_s=rate)
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:

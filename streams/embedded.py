@@ -79,6 +79,27 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def spawn_child(
+    argv: list[str], log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a child that dies with us and ignores the terminal's Ctrl-C.
+
+    Its own session keeps a Ctrl-C in the terminal from reaching it directly, so
+    that we can stop children in order (the worker before the broker it talks
+    to). PDEATHSIG follows the spawning *thread*: spawn from a long-lived one.
+    """
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+
+
 def _kafka_answers(port: int) -> bool:
     """True when the broker answers an ApiVersions (v0) request."""
     client_id = b"vane-stack"
@@ -111,15 +132,7 @@ class _Server:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # PDEATHSIG follows the spawning *thread*: start stacks from a long-lived one.
-                preexec_fn=_die_with_parent,
-            )
+        self.process = spawn_child(self.argv, self.log_path)
 
     def check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:

@@ -66,7 +66,9 @@ class Intake:
             if isinstance(outcome, DeadLetter):
                 rejected.append(outcome)
             else:
-                accepted.append(SourcedEvent(outcome, message.topic, message.partition, message.offset))
+                accepted.append(
+                    SourcedEvent(outcome, message.topic, message.partition, message.offset)
+                )
         if rejected:
             await publish_all(self._dead_letters, rejected)
         if accepted:

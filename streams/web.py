@@ -14,7 +14,7 @@ def register(app: faust.App, metrics: Metrics) -> None:
     """Add Vane's pages to the app's web server."""
 
     @app.page("/metrics")
-    class MetricsPage(View):  # type: ignore[misc]  # faust's View is untyped for mypy
+    class MetricsPage(View):
         async def get(self, request: Request, **kwargs: Any) -> Response:
             body, content_type = metrics.exposition()
             return self.bytes(body, content_type=content_type.split(";")[0])

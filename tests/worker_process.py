@@ -33,7 +33,9 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         argv = [sys.executable, "-m", "streams.cli", "worker", "-l", "info"]
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                argv, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         self.started_at = time.monotonic()
         return self
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import faust
+from faust.streams import Stream as EventStream
 from faust.types import StreamT, TopicT
 
 from streams.contract import Stream
@@ -21,7 +24,10 @@ def _register_one(
     app: faust.App, stream: Stream, topic: TopicT, intake: Intake, worker: WorkerSettings
 ) -> None:
     async def consume(records: StreamT[bytes]) -> None:
-        batches = records.take_events(worker.max_batch, within=worker.batch_within_s)
+        # Agents receive a faust.Stream; StreamT does not declare take_events.
+        batches = cast(EventStream[bytes], records).take_events(
+            worker.max_batch, within=worker.batch_within_s
+        )
         async for batch in batches:
             await intake.process(stream, [event.message for event in batch])
 

@@ -40,12 +40,28 @@ def _malformed() -> list[tuple[Stream, bytes, str]]:
         (Stream.ORDERS, b"\xff\xfe\x00garbage", Reason.INVALID_UTF8),
         (Stream.ORDERS, huge, Reason.TOO_LARGE),
         (Stream.SHIPPING, b"[1, 2, 3]", Reason.NOT_AN_OBJECT),
-        (Stream.REFUNDS, codec.dumps(sample("refund.requested", type="refund.lost")), Reason.UNKNOWN_TYPE),
+        (
+            Stream.REFUNDS,
+            codec.dumps(sample("refund.requested", type="refund.lost")),
+            Reason.UNKNOWN_TYPE,
+        ),
         (Stream.ORDERS, codec.dumps(sample("refund.requested")), Reason.WRONG_TOPIC),
-        (Stream.LIVESTREAM, codec.dumps(sample("live.stats", viewer_minutes="9")), Reason.WRONG_TYPE),
+        (
+            Stream.LIVESTREAM,
+            codec.dumps(sample("live.stats", viewer_minutes="9")),
+            Reason.WRONG_TYPE,
+        ),
         (Stream.ORDERS, codec.dumps(sample("order.paid", amount_fen=-1)), Reason.NEGATIVE_MONEY),
-        (Stream.SHIPPING, codec.dumps(sample("shipment.collected", shop_id="a{b}")), Reason.BAD_ID),
-        (Stream.ORDERS, codec.dumps(sample("order.reviewed", paid_at="2027-01-01T00:00:00Z")), Reason.PAID_AT_AFTER_TS),
+        (
+            Stream.SHIPPING,
+            codec.dumps(sample("shipment.collected", shop_id="a{b}")),
+            Reason.BAD_ID,
+        ),
+        (
+            Stream.ORDERS,
+            codec.dumps(sample("order.reviewed", paid_at="2027-01-01T00:00:00Z")),
+            Reason.PAID_AT_AFTER_TS,
+        ),
     ]
 
 
@@ -68,8 +84,13 @@ def test_worker_counts_valid_events_and_dead_letters_malformed_ones(
     with WorkerProcess(env, tmp_path / "worker.log") as worker:
         # Join time: from process start until a first event is counted.
         probe = sample("live.ended", event_id="probe")
-        kafka.produce(infra.kafka_bootstrap, topics["livestream"], [(b"room-1", codec.dumps(probe))])
-        probe_key = ("vane_events_total", (("topic", topics["livestream"]), ("type", "live.ended")))
+        kafka.produce(
+            infra.kafka_bootstrap, topics["livestream"], [(b"room-1", codec.dumps(probe))]
+        )
+        probe_key = (
+            "vane_events_total",
+            (("topic", topics["livestream"]), ("type", "live.ended")),
+        )
 
         def counted() -> float:
             return worker.metrics().get(probe_key, 0.0)
@@ -83,7 +104,9 @@ def test_worker_counts_valid_events_and_dead_letters_malformed_ones(
             topic = topics[STREAM_OF_TYPE[str(body["type"])].value]
             kafka.produce(infra.kafka_bootstrap, topic, [(key_of(body), codec.dumps(body))])
         for index, (stream, raw, _) in enumerate(malformed):
-            kafka.produce(infra.kafka_bootstrap, topics[stream.value], [(f"bad-{index}".encode(), raw)])
+            kafka.produce(
+                infra.kafka_bootstrap, topics[stream.value], [(f"bad-{index}".encode(), raw)]
+            )
 
         letters = kafka.consume(infra.kafka_bootstrap, topics["dlq"], len(malformed), timeout_s=30)
         assert len(letters) == len(malformed), worker.log()
@@ -100,7 +123,9 @@ def test_worker_counts_valid_events_and_dead_letters_malformed_ones(
 
         def all_counted() -> bool:
             samples = worker.metrics()
-            expected = Counter((topics[STREAM_OF_TYPE[str(b["type"])].value], b["type"]) for b in valid)
+            expected = Counter(
+                (topics[STREAM_OF_TYPE[str(b["type"])].value], b["type"]) for b in valid
+            )
             expected[(topics["livestream"], "live.ended")] += 1
             got = {
                 (dict(labels)["topic"], dict(labels)["type"]): value
@@ -119,7 +144,9 @@ def test_worker_counts_valid_events_and_dead_letters_malformed_ones(
 
         # Still consuming after all that.
         after = sample("live.ended", event_id="after")
-        kafka.produce(infra.kafka_bootstrap, topics["livestream"], [(b"room-1", codec.dumps(after))])
+        kafka.produce(
+            infra.kafka_bootstrap, topics["livestream"], [(b"room-1", codec.dumps(after))]
+        )
         wait_until(lambda: counted() >= 2, timeout_s=10, what="a later event to be counted")
         worker.assert_running()
         assert worker.stop() == 0, "worker did not exit cleanly on SIGTERM"
