@@ -221,7 +221,7 @@ def _rfc3339_ms(text: str) -> int:
             delta, offset_ms = _FROM_ISO(text) - _EPOCH, 0
         else:  # half the cost of subtracting datetimes in two zones
             delta, offset_ms = _FROM_ISO(text[:-6]) - _NAIVE_EPOCH, _OFFSET_MS[text[-6:]]
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, TypeError):  # TypeError: an aware "naive" part
         return -1
     ms: int = delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
     return ms - offset_ms

@@ -25,7 +25,9 @@ import struct
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -113,6 +115,25 @@ def _kafka_answers(port: int) -> bool:
     return len(header) >= 10 and struct.unpack(">iih", header[:10])[1:] == (1, 0)
 
 
+def resp_command(port: int, *args: str, timeout_s: float = 2.0) -> bytes:
+    """Send one command to a Redis-protocol server on loopback; return the raw reply.
+
+    Enough for start-up chores (cluster slot assignment); not a client.
+    """
+    parts = [f"*{len(args)}\r\n".encode()]
+    for arg in args:
+        data = arg.encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
+        sock.sendall(b"".join(parts))
+        reply = sock.recv(65536)
+        if reply.startswith(b"$"):
+            size = int(reply[1 : reply.index(b"\r\n")])
+            while len(reply) < size + len(str(size)) + 5:
+                reply += sock.recv(65536)
+    return reply
+
+
 def redis_answers(host: str, port: int, timeout_s: float = 1.0) -> bool:
     """True when a Redis-protocol server at host:port answers PING (no auth)."""
     try:
@@ -149,6 +170,93 @@ class _Server:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _cluster_ok(port: int) -> bool:
+    return b"cluster_state:ok" in resp_command(port, "CLUSTER", "INFO")
+
+
+class EmbeddedValkeyCluster:
+    """Three Valkey masters in cluster mode on loopback (no replicas): for tests.
+
+    Slots are split in three ranges with CLUSTER ADDSLOTSRANGE and the nodes are
+    joined with CLUSTER MEET; ``start()`` returns once every node reports
+    ``cluster_state:ok``.
+    """
+
+    SLOT_RANGES = ((0, 5460), (5461, 10922), (10923, 16383))
+
+    def __init__(self, workdir: Path | None = None) -> None:
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="vane-cluster-")
+            workdir = Path(self._tmp.name)
+        self.workdir = workdir
+        self.bus_ports: dict[int, int] = {}
+        self.nodes = [self._node(free_port()) for _ in self.SLOT_RANGES]
+
+    def _node(self, port: int) -> _Server:
+        folder = self.workdir / str(port)
+        folder.mkdir(parents=True, exist_ok=True)
+        argv = [str(valkey_binary()), "--port", str(port), "--bind", "127.0.0.1"]
+        argv += ["--dir", str(folder), "--save", "", "--appendonly", "no"]
+        argv += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+        # The bus port defaults to port + 10000, which may not exist: pick one.
+        self.bus_ports[port] = free_port()
+        argv += ["--cluster-port", str(self.bus_ports[port])]
+        return _Server(f"valkey-{port}", argv, port, folder / "valkey.log")
+
+    @property
+    def url(self) -> str:
+        """A ``redis://`` URL of one node (cluster clients discover the rest)."""
+        return f"redis://127.0.0.1:{self.nodes[0].port}/0"
+
+    def start(self, timeout_s: float = _START_TIMEOUT_S) -> EmbeddedValkeyCluster:
+        try:
+            for node in self.nodes:
+                node.start()
+            self._form(time.monotonic() + timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _form(self, deadline: float) -> None:
+        for node in self.nodes:
+            self._wait(partial(redis_answers, "127.0.0.1", node.port), deadline, node.name)
+        for node, (first, last) in zip(self.nodes, self.SLOT_RANGES, strict=True):
+            resp_command(node.port, "CLUSTER", "ADDSLOTSRANGE", str(first), str(last))
+        for node in self.nodes[1:]:
+            bus = str(self.bus_ports[node.port])
+            resp_command(self.nodes[0].port, "CLUSTER", "MEET", "127.0.0.1", str(node.port), bus)
+        for node in self.nodes:
+            self._wait(partial(_cluster_ok, node.port), deadline, f"{node.name} cluster_state:ok")
+
+    def _wait(self, ready: Callable[[], bool], deadline: float, what: str) -> None:
+        while not ready():
+            for node in self.nodes:
+                node.check_alive()
+            if time.monotonic() > deadline:
+                raise StackError(f"timed out waiting for {what}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> EmbeddedValkeyCluster:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
 
 
 class EmbeddedStack:

@@ -3,7 +3,8 @@
     VaneError
     ├── ConfigError          a setting is missing or malformed (start-up)
     ├── MalformedEvent       an input message breaks the event contract
-    └── StackError           the embedded Kafka/Redis stack failed to start
+    ├── StackError           the embedded Kafka/Redis stack failed to start
+    └── StoreUnavailable     Redis cannot be reached or refused a call (retriable)
 
 Library errors are translated at the boundary with ``raise ... from exc``.
 ``retriable`` says whether trying the same call again can succeed.
@@ -37,3 +38,9 @@ class MalformedEvent(VaneError):
 
 class StackError(VaneError):
     """The embedded stack (Tansu, Valkey) could not be started."""
+
+
+class StoreUnavailable(VaneError):
+    """The window store's Redis cannot be reached or failed a call; try again."""
+
+    retriable = True

@@ -89,6 +89,12 @@ def _redis_url(raw: str) -> Secret:
     return Secret(raw)
 
 
+def _key_prefix(raw: str) -> str:
+    if not raw or any(c in raw for c in "{} \t\r\n"):
+        raise ValueError("must be non-empty, without braces or whitespace")
+    return raw
+
+
 def _env(parse: Callable[[str], Any], fallback: str | None = None) -> Any:
     """Field metadata: how to parse the variable, and an optional un-prefixed fallback."""
     return {"parse": parse, "fallback": fallback}
@@ -127,6 +133,16 @@ class RedisSettings:
     )
     password: Secret | None = field(default=None, metadata=_env(Secret))
     ssl_ca_file: Path | None = field(default=None, metadata=_env(_existing_file))
+    # Every key starts with this; tests and tenants use their own.
+    key_prefix: str = field(default="vane", metadata=_env(_key_prefix))
+    # Upstream duplicates (same event_id) are dropped when they arrive within this.
+    dedupe_horizon_s: float = field(default=86_400.0, metadata=_env(_positive_float))
+    # An entity idle this long disappears (longest window 90 days, plus a day).
+    entity_ttl_s: float = field(default=91 * 86_400.0, metadata=_env(_positive_float))
+
+    def describe_url(self) -> str:
+        """The URL with any password masked."""
+        return _mask_url(self.url.reveal())
 
 
 @dataclass(frozen=True, slots=True)

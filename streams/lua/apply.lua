@@ -1,0 +1,153 @@
+-- Apply one batch of event contributions to ONE entity, atomically, at most once each.
+--
+-- KEYS[1]  the entity's hash, e.g. vane:{shop:s1}
+-- ARGV[1]  JSON: {
+--   "n":     number of counters of this entity type (fixed order, append-only),
+--   "asof":  as-of day for the returned totals,
+--   "keep":  first anchor day worth keeping (older day fields are deleted),
+--   "rkeep": first day worth keeping for registers,
+--   "hz":    horizons in days, e.g. [7, 30, 90],
+--   "ttl":   idle time-to-live of the hash, ms,
+--   "ev":    [[wm_field, "offset", day, [i, delta, ...], [r, "ts", event_id, value, ...]], ...]
+-- }
+-- Offsets and timestamps travel as strings: Lua prints numbers with 14 digits.
+-- Hash fields:
+--   "<day>"        the day's counters as unsigned LEB128 varints, trailing zeros trimmed
+--   "o<S><p>"      last applied offset of source stream S, partition p (the watermark)
+--   "r<i>:<day>"   register i's latest entry that day: "<ts>|<event_id>|<value>"
+--   "m"            the smallest day field present (so pruning is rarely a scan)
+-- An event whose offset is not above its partition's watermark was applied
+-- before (a redelivery after a crash) and is skipped.
+-- Returns {applied, totals (n per horizon, horizons in order), r1, v1, r2, v2, ...}.
+
+local key = KEYS[1]
+local a = cjson.decode(ARGV[1])
+local n = a.n
+
+local function decode(s)
+  local out = {}
+  for i = 1, n do out[i] = 0 end
+  if not s then return out end
+  local i, pos, len = 1, 1, #s
+  while pos <= len do
+    local v, mul, b = 0, 1, 128
+    while b >= 128 do
+      b = string.byte(s, pos)
+      pos = pos + 1
+      v = v + (b % 128) * mul
+      mul = mul * 128
+    end
+    out[i] = v
+    i = i + 1
+  end
+  return out
+end
+
+local function encode(vals)
+  local last = n
+  while last > 0 and vals[last] == 0 do last = last - 1 end
+  local parts = {}
+  for i = 1, last do
+    local v = vals[i]
+    repeat
+      local b = v % 128
+      v = (v - b) / 128
+      if v > 0 then b = b + 128 end
+      parts[#parts + 1] = string.char(b)
+    until v == 0
+  end
+  return table.concat(parts)
+end
+
+-- Is (ts, eid) later than the entry "<ts>|<event_id>|<value>"? ts as decimal strings.
+local function newer(old, ts, eid)
+  if not old then return true end
+  local ots, oeid = string.match(old, "^(%d+)|([^|]*)|")
+  local t, o = tonumber(ts), tonumber(ots)
+  return t > o or (t == o and eid > oeid)
+end
+
+local function apply_event(ev)
+  local day, counts, regs = ev[3], ev[4], ev[5]
+  if day < a.keep then return end
+  if #counts > 0 then
+    local field = tostring(day)
+    local vals = decode(redis.call("HGET", key, field))
+    for j = 1, #counts, 2 do
+      vals[counts[j]] = vals[counts[j]] + counts[j + 1]
+    end
+    redis.call("HSET", key, field, encode(vals))
+    local m = tonumber(redis.call("HGET", key, "m"))
+    if not m or day < m then redis.call("HSET", key, "m", day) end
+  end
+  for j = 1, #regs, 4 do
+    local field = "r" .. regs[j] .. ":" .. day
+    if day >= a.rkeep and newer(redis.call("HGET", key, field), regs[j + 1], regs[j + 2]) then
+      redis.call("HSET", key, field, regs[j + 1] .. "|" .. regs[j + 2] .. "|" .. regs[j + 3])
+    end
+  end
+end
+
+local applied = 0
+for _, ev in ipairs(a.ev) do
+  local mark = tonumber(redis.call("HGET", key, ev[1]))
+  if not mark or tonumber(ev[2]) > mark then
+    apply_event(ev)
+    redis.call("HSET", key, ev[1], ev[2])
+    applied = applied + 1
+  end
+end
+
+-- Prune what no window can see any more (rare: only when the oldest day ages out).
+local all = redis.call("HGETALL", key)
+local m = tonumber(redis.call("HGET", key, "m"))
+if m and m < a.keep then
+  local oldest = nil
+  for i = 1, #all, 2 do
+    local day = tonumber(all[i])
+    if day then
+      if day < a.keep then redis.call("HDEL", key, all[i])
+      elseif not oldest or day < oldest then oldest = day end
+    end
+  end
+  if oldest then redis.call("HSET", key, "m", oldest) else redis.call("HDEL", key, "m") end
+end
+
+-- Totals per horizon, and the latest register entries within the register window.
+local out = {applied}
+local totals, latest = {}, {}
+for h = 1, #a.hz do
+  totals[h] = {}
+  for i = 1, n do totals[h][i] = 0 end
+end
+for i = 1, #all, 2 do
+  local field = all[i]
+  local day = tonumber(field)
+  if day and day <= a.asof then
+    local vals = decode(all[i + 1])
+    for h = 1, #a.hz do
+      if day > a.asof - a.hz[h] then
+        for c = 1, n do totals[h][c] = totals[h][c] + vals[c] end
+      end
+    end
+  elseif string.sub(field, 1, 1) == "r" then
+    local r, rday = string.match(field, "^r(%d+):(%d+)$")
+    rday = tonumber(rday)
+    if rday and rday < a.rkeep then
+      redis.call("HDEL", key, field)
+    elseif rday and rday <= a.asof then
+      local entry = all[i + 1]
+      local ts, eid = string.match(entry, "^(%d+)|([^|]*)|")
+      if newer(latest[r], ts, eid) then latest[r] = entry end
+    end
+  end
+end
+for h = 1, #a.hz do
+  for c = 1, n do out[#out + 1] = totals[h][c] end
+end
+for r, entry in pairs(latest) do
+  out[#out + 1] = tonumber(r)
+  out[#out + 1] = tonumber(string.match(entry, "|(%-?%d+)$"))
+end
+redis.call("PEXPIRE", key, a.ttl)
+return out
