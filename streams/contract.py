@@ -44,6 +44,7 @@ from reprlib import Repr
 from types import MappingProxyType
 from typing import Any, Final
 
+from models.counting import QUALITY_REASONS
 from streams import codec
 from streams.errors import MalformedEvent
 
@@ -76,12 +77,19 @@ class Reason(StrEnum):
     PAID_AT_AFTER_TS = "paid_at_after_ts"
     PAID_AT_MISMATCH = "paid_at_mismatch"
     REQUESTED_AT_AFTER_TS = "requested_at_after_ts"
+    # Decided after parsing, by the time rules of SCORING.md §1 and by the intake:
+    FROM_FUTURE = "from_future"  # ts more than 10 minutes ahead of the wall clock
+    TOO_LATE = "too_late"  # anchor day older than 90 days before the as-of day
+    INTERNAL_ERROR = "internal_error"  # the validator itself failed (a bug, logged)
+
+
+#: Reasons that ``parse`` never gives: later stages decide them.
+LATER_REASONS: Final = frozenset({Reason.FROM_FUTURE, Reason.TOO_LATE, Reason.INTERNAL_ERROR})
 
 
 MAX_MESSAGE_BYTES: Final = 1_048_576
 MAX_INT: Final = 2**53
 MAX_TS_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
-QUALITY_REASONS: Final = frozenset({"quality", "not_as_described", "wrong_item", "counterfeit"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,16 @@ class Event:
     ts_ms: int
     anchor_ms: int
     body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SourcedEvent:
+    """A valid event and the Kafka position it was read from."""
+
+    event: Event
+    topic: str
+    partition: int
+    offset: int
 
 
 def anchor_day(anchor_ms: int) -> int:
@@ -147,7 +165,7 @@ def _id(name: str, value: Any) -> Any:
     if type(value) is not str:
         raise _wrong_type(name, "an id string", value)
     if _ID_MATCH(value) is None:
-        raise _fail(Reason.BAD_ID, name, f"{_show(value)} is not 1-64 of [A-Za-z0-9._:-]")
+        raise _fail(Reason.BAD_ID, name, f"{_show(value)} is not 1-64 chars of [A-Za-z0-9._:-]")
     return value
 
 

@@ -12,28 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from streams import contract
-from streams.contract import Event, Stream
+from streams.contract import Event, Reason, SourcedEvent, Stream
 from streams.deadletter import DeadLetter, Publisher, SourceMessage, publish_all
 from streams.errors import MalformedEvent
 from streams.metrics import Metrics
 
 log = logging.getLogger(__name__)
-
-INTERNAL_ERROR = "internal_error"
-
-
-@dataclass(frozen=True, slots=True)
-class SourcedEvent:
-    """A valid event and the Kafka position it was read from."""
-
-    event: Event
-    topic: str
-    partition: int
-    offset: int
 
 
 class EventSink(Protocol):
@@ -81,7 +68,7 @@ class Intake:
             return self._reject(DeadLetter(exc.reason, exc.detail, message))
         except Exception as exc:  # a validator bug must not stop consumption
             log.exception("validator failed on %s", _where(message))
-            return self._reject(DeadLetter(INTERNAL_ERROR, repr(exc), message))
+            return self._reject(DeadLetter(Reason.INTERNAL_ERROR, repr(exc), message))
         self._metrics.events.labels(message.topic, event.type).inc()
         return event
 

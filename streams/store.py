@@ -36,9 +36,8 @@ from redis.asyncio.cluster import RedisCluster
 
 from models.counting import COUNTERS, REGISTERS, contributions
 from streams import codec
-from streams.contract import Stream, anchor_day
+from streams.contract import SourcedEvent, Stream, anchor_day
 from streams.errors import StoreUnavailable
-from streams.intake import SourcedEvent
 from streams.settings import RedisSettings
 
 HORIZONS = (7, 30, 90)
@@ -288,7 +287,10 @@ async def _load_everywhere(client: Client, text: str) -> str:
         await client.initialize()
         nodes = client.get_primaries()
         loads = (client.execute_command("SCRIPT", "LOAD", text, target_nodes=n) for n in nodes)
-        shas = {str(sha.decode() if isinstance(sha, bytes) else sha) for sha in await asyncio.gather(*loads)}
+        shas = {
+            str(sha.decode() if isinstance(sha, bytes) else sha)
+            for sha in await asyncio.gather(*loads)
+        }
         assert len(shas) == 1, shas
         return shas.pop()
     return str(await client.script_load(text))

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams import codec
-from streams.contract import Stream
+from streams.contract import Reason, SourcedEvent, Stream
 from streams.deadletter import DeadLetter
-from streams.intake import INTERNAL_ERROR, Intake, SourcedEvent
+from streams.intake import Intake
 from streams.metrics import Metrics
 from tests.samples import sample
 
@@ -94,7 +94,7 @@ def test_a_validator_bug_becomes_a_dead_letter(monkeypatch: Any) -> None:
     monkeypatch.setattr("streams.contract.parse", explode)
     recorder = Recorder()
     run([Message(b"{}", 5)], recorder)
-    assert recorder.sent[0]["headers"]["vane.reason"] == INTERNAL_ERROR.encode()
+    assert recorder.sent[0]["headers"]["vane.reason"] == Reason.INTERNAL_ERROR.encode()
     assert recorder.applied == []
 
 

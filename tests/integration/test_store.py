@@ -1,0 +1,286 @@
+"""The window store against real servers (standalone and a 3-node cluster).
+
+The property: whatever the arrival order across partitions, the batch sizes,
+upstream duplicates and crashes that re-deliver uncommitted batches, the
+aggregates read back equal a plain-Python reference computed from the events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.counting import contributions
+from streams import codec
+from streams.contract import SourcedEvent, Stream, parse
+from streams.embedded import EmbeddedValkeyCluster
+from streams.settings import RedisSettings, Secret
+from streams.store import HORIZONS, REGISTER_WINDOW_DAYS, WindowStore, day_of
+from tests.infra import Infra
+from tests.samples import STREAM_OF_TYPE, TYPES, sample
+
+pytestmark = pytest.mark.integration
+
+BASE_MS = 1_790_000_000_000  # 2026-09-21
+DAY_MS = 86_400_000
+PARTITIONS = 3
+
+
+@pytest.fixture(scope="session")
+def valkey_cluster() -> Iterator[str]:
+    with EmbeddedValkeyCluster() as cluster:
+        yield cluster.url
+
+
+@pytest.fixture(params=["standalone", "cluster"])
+def redis_url(request: pytest.FixtureRequest, infra: Infra) -> str:
+    if request.param == "cluster":
+        return str(request.getfixturevalue("valkey_cluster"))
+    return infra.redis_url
+
+
+# --- events and the Kafka log ---------------------------------------------------------
+
+
+@st.composite
+def event_bodies(draw: st.DrawFn) -> dict[str, Any]:
+    event_type = draw(st.sampled_from(TYPES))
+    paid = BASE_MS + draw(st.integers(0, 50 * DAY_MS))
+    ts = paid if event_type == "order.paid" else paid + draw(st.integers(0, 5 * DAY_MS))
+    overrides: dict[str, Any] = {"ts": ts}
+    if STREAM_OF_TYPE[event_type] is not Stream.LIVESTREAM:
+        overrides |= {
+            "paid_at": paid,
+            "shop_id": draw(st.sampled_from(["s1", "s2"])),
+            "product_id": draw(st.sampled_from(["p1", "p2", "p3"])),
+            "creator_id": draw(st.sampled_from(["c1", None])),
+        }
+    else:
+        overrides |= {"creator_id": draw(st.sampled_from(["c1", "c2"]))}
+    if event_type == "order.paid":
+        overrides |= {
+            "listing_quality": draw(st.integers(0, 100)),
+            "freight_fen": draw(st.sampled_from([0, 500])),
+        }
+        overrides |= {"category_id": draw(st.sampled_from(["g1", "g2"]))}
+    if event_type == "order.reviewed":
+        overrides["rating"] = draw(st.integers(1, 5))
+    if event_type == "refund.resolved":
+        overrides["requested_at"] = draw(st.integers(paid, ts))
+    if event_type in ("shipment.collected", "shipment.delivered"):
+        deadline = paid + draw(st.integers(0, 5 * DAY_MS))
+        overrides |= {"ship_by": deadline, "promised_by": deadline}
+    return sample(event_type, **overrides)
+
+
+@dataclass(frozen=True)
+class Message:
+    stream: Stream
+    partition: int
+    offset: int
+    body: dict[str, Any]
+
+
+def kafka_log(
+    bodies: list[dict[str, Any]], duplicated: list[bool], rng: random.Random
+) -> list[list[Message]]:
+    """Partitions of messages; a duplicated event appears again at a later offset."""
+    partitions: list[list[Message]] = [[] for _ in range(PARTITIONS)]
+    entries = [b for b in bodies] + [b for b, dup in zip(bodies, duplicated, strict=True) if dup]
+    for body in entries:
+        p = rng.randrange(PARTITIONS)
+        partitions[p].append(Message(STREAM_OF_TYPE[body["type"]], p, len(partitions[p]), body))
+    return partitions
+
+
+def deliveries(log: list[list[Message]], rng: random.Random) -> Iterator[list[Message]]:
+    """Batches as a consumer sees them: interleaved partitions, random sizes, crashes
+    that rewind every partition to its last commit (at-least-once)."""
+    position = [0] * len(log)
+    committed = [0] * len(log)
+    while committed != [len(p) for p in log]:
+        batch: list[Message] = []
+        for _ in range(rng.randint(1, 12)):
+            open_parts = [i for i, p in enumerate(log) if position[i] < len(p)]
+            if not open_parts:
+                break
+            i = rng.choice(open_parts)
+            batch.append(log[i][position[i]])
+            position[i] += 1
+        if batch:
+            yield batch
+        roll = rng.random()
+        if roll < 0.15:
+            position = list(committed)  # crash: redeliver since the last commit
+        elif roll < 0.6 or not batch:
+            committed = list(position)
+
+
+def sourced(message: Message) -> SourcedEvent:
+    event = parse(message.stream, codec.dumps(message.body))
+    return SourcedEvent(event, message.stream.value, message.partition, message.offset)
+
+
+# --- the plain-Python reference --------------------------------------------------------
+
+
+def reference(bodies: list[dict[str, Any]]) -> tuple[int, dict[tuple[str, str], Any]]:
+    """(as_of_day, {entity: (totals by horizon, latest registers)}) from unique events."""
+    events = [parse(STREAM_OF_TYPE[b["type"]], codec.dumps(b)) for b in bodies]
+    as_of = day_of(max(e.ts_ms for e in events))
+    days: dict[tuple[str, str], dict[int, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
+    registers: dict[tuple[str, str], dict[str, tuple[int, str, int]]] = defaultdict(dict)
+    for e in events:
+        day = day_of(e.anchor_ms)
+        for c in contributions(e.type, e.body):
+            key = (c.entity_type, c.entity_id)
+            for name, delta in c.counts.items():
+                days[key][day][name] += delta
+            if day > as_of - REGISTER_WINDOW_DAYS:
+                for name, value in c.registers.items():
+                    registers[key][name] = max(
+                        registers[key].get(name, (-1, "", 0)), (e.ts_ms, e.event_id, value)
+                    )
+    expected = {}
+    for key in set(days) | set(registers):
+        totals = {h: _window(days[key], as_of, h) for h in HORIZONS}
+        expected[key] = (totals, {name: entry[2] for name, entry in registers[key].items()})
+    return as_of, expected
+
+
+def _window(days: dict[int, dict[str, int]], as_of: int, horizon: int) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for day, row in days.items():
+        if as_of - horizon < day <= as_of:
+            for name, value in row.items():
+                out[name] += value
+    return {k: v for k, v in out.items() if v}
+
+
+# --- running it -------------------------------------------------------------------------
+
+
+async def _open(url: str, prefix: str) -> WindowStore:
+    return await WindowStore.connect(RedisSettings(url=Secret(url), key_prefix=prefix))
+
+
+async def _cleanup(url: str, prefix: str) -> None:
+    client: Any = aioredis.Redis.from_url(url)
+    info = await client.info("cluster")
+    if info.get("cluster_enabled"):
+        await client.aclose()
+        client = aioredis.RedisCluster.from_url(url)
+    keys = [k async for k in client.scan_iter(match=f"{prefix}:*", count=1000)]
+    for key in keys:
+        await client.delete(key)
+    await client.aclose()
+
+
+async def _read_all(store: WindowStore, as_of: int) -> dict[tuple[str, str], Any]:
+    got = {}
+    async for entity_type, entity_id in _entities(store):
+        aggregates = await store.read(entity_type, entity_id, as_of)
+        totals = {h: {k: v for k, v in t.items() if v} for h, t in aggregates.totals.items()}
+        got[(entity_type, entity_id)] = (totals, aggregates.latest)
+    return got
+
+
+async def _entities(store: WindowStore) -> AsyncIterator[tuple[str, str]]:
+    async for entity in store.entities():
+        yield entity
+
+
+async def replay(
+    url: str, batches: list[list[Message]], as_of: int
+) -> tuple[dict[tuple[str, str], Any], int]:
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    store = await _open(url, prefix)
+    try:
+        round_trips = 0
+        for batch in batches:
+            result = await store.apply([sourced(m) for m in batch])
+            assert result.too_late == []
+            round_trips += result.round_trips
+        return await _read_all(store, as_of), round_trips
+    finally:
+        await store.close()
+        await _cleanup(url, prefix)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    bodies=st.lists(event_bodies(), min_size=1, max_size=40, unique_by=lambda b: id(b)),
+    data=st.data(),
+    seed=st.integers(0, 2**32),
+)
+def test_aggregates_equal_the_reference(
+    redis_url: str, bodies: list[dict[str, Any]], data: st.DataObject, seed: int
+) -> None:
+    bodies = [{**b, "event_id": f"e{i}"} for i, b in enumerate(bodies)]
+    duplicated = data.draw(st.lists(st.booleans(), min_size=len(bodies), max_size=len(bodies)))
+    rng = random.Random(seed)
+    batches = list(deliveries(kafka_log(bodies, duplicated, rng), rng))
+    as_of, expected = reference(bodies)
+    got, _ = asyncio.run(replay(redis_url, batches, as_of))
+    assert got == expected
+
+
+def test_a_redelivered_batch_changes_nothing(redis_url: str) -> None:
+    bodies = [sample(t, event_id=f"e{i}") for i, t in enumerate(TYPES)]
+    log = [[Message(STREAM_OF_TYPE[b["type"]], 0, i, b) for i, b in enumerate(bodies)]]
+    as_of, expected = reference(bodies)
+    once, _ = asyncio.run(replay(redis_url, [log[0]], as_of))
+    thrice, _ = asyncio.run(replay(redis_url, [log[0], log[0][:5], log[0]], as_of))
+    assert once == thrice == expected
+
+
+def test_round_trips_per_batch_are_bounded(redis_url: str) -> None:
+    bodies = [
+        sample(TYPES[i % len(TYPES)], event_id=f"e{i}", order_id=f"o{i}") for i in range(500)
+    ]
+    batch = [Message(STREAM_OF_TYPE[b["type"]], 0, i, b) for i, b in enumerate(bodies)]
+    as_of, expected = reference(bodies)
+    got, round_trips = asyncio.run(replay(redis_url, [batch], as_of))
+    assert got == expected
+    assert round_trips == 2, "one dedupe pipeline and one apply pipeline per batch"
+
+
+def test_too_late_events_are_rejected_and_not_applied(redis_url: str) -> None:
+    fresh = sample(
+        "order.paid", event_id="new", ts=BASE_MS + 100 * DAY_MS, paid_at=BASE_MS + 100 * DAY_MS
+    )
+    old = sample("order.paid", event_id="old", ts=BASE_MS, paid_at=BASE_MS)
+    edge_ms = BASE_MS + 10 * DAY_MS  # anchor day = as-of day - 90: not yet too late
+    edge = sample("order.paid", event_id="edge", ts=edge_ms, paid_at=edge_ms)
+
+    async def run() -> tuple[list[int], dict[tuple[str, str], Any]]:
+        prefix = f"t{uuid.uuid4().hex[:12]}"
+        store = await _open(redis_url, prefix)
+        try:
+            await store.apply([sourced(Message(Stream.ORDERS, 0, 0, fresh))])
+            result = await store.apply(
+                [sourced(Message(Stream.ORDERS, 0, i + 1, b)) for i, b in enumerate([old, edge])]
+            )
+            return result.too_late, await _read_all(store, day_of(fresh["ts"]))
+        finally:
+            await store.close()
+            await _cleanup(redis_url, prefix)
+
+    too_late, got = asyncio.run(run())
+    assert day_of(fresh["ts"]) - day_of(old["ts"]) > 90
+    assert too_late == [0], "only the event older than 90 days before the as-of day"
+    assert got[("shop", "shop-1")][0][90]["paid"] == 1, "the edge day is outside every window"
