@@ -95,9 +95,8 @@ def _order_paid(p: _Parties, b: dict[str, Any]) -> None:
     if b["creator_id"] is not None:
         p.add(("shop", "creator"), "dist_gmv_fen", b["amount_fen"])
     product = p.get("product")
-    assert product is not None
     for name in ("listing_quality", "brand_authorized"):
-        if name in b:
+        if product is not None and name in b:  # optional fields: absent, never null
             product.registers[name] = int(b[name])
 
 

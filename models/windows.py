@@ -1,11 +1,13 @@
-"""What a score is computed from: one entity's per-day counters.
+"""What a score is computed from: one entity's counter totals per window.
 
-The window store keeps, per entity and per anchor day (SCORING.md §1), a fixed
-set of integer counters (see ``models.counting``), plus the latest-value
-registers of products. ``EntityWindows`` is that data as read back, and answers
-the one question the models ask: the total of a counter over the last N days.
+The window store keeps, per entity and per anchor day (SCORING.md §1), the
+integer counters of ``models.counting``; when asked, it returns their totals
+over each horizon the models use (``HORIZONS``) as of a day, and the latest
+value of each register within ``REGISTER_WINDOW_DAYS``. ``EntityWindows`` is
+that answer. ``EntityWindows.from_days`` computes the same from per-day rows
+(the in-process path and the tests).
 
-    w = EntityWindows("shop", "s1", as_of_day=20400, days={20399: {"paid": 3}})
+    w = EntityWindows.from_days("shop", "s1", 20400, {20399: {"paid": 3}})
     w.total("paid", 30)   # 3
 """
 
@@ -14,38 +16,79 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-#: Register value: (ts_ms, event_id, value) of the latest event that carried it.
+from models.errors import ModelInputError
+
+#: Every window length (days) the models read: the store keeps totals for these.
+HORIZONS = (7, 30, 90)
+#: Registers (a product's listing quality, brand) count within this window.
+REGISTER_WINDOW_DAYS = 30
+
+#: Register entry: (ts_ms, event_id, value) of an event that carried it.
 Register = tuple[int, str, int]
 
 
 @dataclass(frozen=True, slots=True)
 class EntityWindows:
-    """One entity's counters by anchor day, as of a day (the day of stream time)."""
+    """One entity's counter totals per horizon, as of a day (the day of stream time)."""
 
     entity_type: str
     entity_id: str
     as_of_day: int
-    days: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
-    #: register name -> anchor day -> the latest (ts_ms, event_id, value) of that day
-    registers: Mapping[str, Mapping[int, Register]] = field(default_factory=dict)
+    #: horizon days -> counter -> total over anchor days as_of_day-horizon+1 .. as_of_day
+    totals: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
+    #: register -> value of its latest entry (largest ts, then event_id) in the register window
+    latest_values: Mapping[str, int] = field(default_factory=dict)
 
     def total(self, counter: str, window_days: int) -> int:
-        """Sum of ``counter`` over anchor days as_of_day-window_days+1 .. as_of_day."""
-        first = self.as_of_day - window_days + 1
-        return sum(
-            row.get(counter, 0) for day, row in self.days.items() if first <= day <= self.as_of_day
-        )
+        """Total of ``counter`` over the last ``window_days`` anchor days."""
+        if window_days not in self.totals:
+            raise ModelInputError(
+                f"{self.entity_type} {self.entity_id}: no {window_days}-day totals "
+                f"(kept: {sorted(self.totals)}); add the window to models.windows.HORIZONS"
+            )
+        return self.totals[window_days].get(counter, 0)
 
     def latest(self, register: str, window_days: int) -> int | None:
-        """Value of the latest register entry (largest ts, then event_id) in the window."""
-        first = self.as_of_day - window_days + 1
-        entries = self.registers.get(register, {})
-        in_window = [entry for day, entry in entries.items() if first <= day <= self.as_of_day]
-        return max(in_window)[2] if in_window else None
+        """Value of the register's latest entry in the window, or None."""
+        if window_days != REGISTER_WINDOW_DAYS:
+            raise ModelInputError(
+                f"registers are kept for {REGISTER_WINDOW_DAYS} days, not {window_days}"
+            )
+        return self.latest_values.get(register)
 
-    def is_empty(self, window_days: int) -> bool:
-        """True when no counter has any data in the window."""
-        first = self.as_of_day - window_days + 1
-        return not any(
-            any(row.values()) for day, row in self.days.items() if first <= day <= self.as_of_day
-        )
+    @classmethod
+    def from_days(
+        cls,
+        entity_type: str,
+        entity_id: str,
+        as_of_day: int,
+        days: Mapping[int, Mapping[str, int]],
+        registers: Mapping[str, Mapping[int, Register]] | None = None,
+    ) -> EntityWindows:
+        """Totals for every horizon from per-day rows (``day -> counter -> value``)."""
+        totals = {h: _sum_window(days, as_of_day, h) for h in HORIZONS}
+        latest = {
+            name: value
+            for name, entries in (registers or {}).items()
+            if (value := _latest(entries, as_of_day)) is not None
+        }
+        return cls(entity_type, entity_id, as_of_day, totals, latest)
+
+
+def in_window(day: int, as_of_day: int, window_days: int) -> bool:
+    """Is anchor ``day`` within the ``window_days`` ending on ``as_of_day``?"""
+    return as_of_day - window_days < day <= as_of_day
+
+
+def _sum_window(days: Mapping[int, Mapping[str, int]], as_of_day: int, h: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for day, row in days.items():
+        if in_window(day, as_of_day, h):
+            for name, value in row.items():
+                out[name] = out.get(name, 0) + value
+    return out
+
+
+def _latest(entries: Mapping[int, Register], as_of_day: int) -> int | None:
+    inside = [e for day, e in entries.items() if in_window(day, as_of_day, REGISTER_WINDOW_DAYS)]
+    return max(inside)[2] if inside else None

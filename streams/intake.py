@@ -1,17 +1,21 @@
 """The input agents' processing policy: decode, validate, route.
 
-Each consumed batch is split in two. Messages that break the event contract
-(or that the validator cannot handle at all) become dead letters, are counted
-and logged with topic, partition and offset, and are published to the
-dead-letter topic before the batch is acknowledged; nothing of them is applied.
-Valid events go, as one batch, to the next stage: an ``EventSink``.
-Nothing a message contains can make ``process`` raise.
+Each consumed batch is split in two. Messages that break the event contract,
+carry a ``ts`` more than 10 minutes ahead of the wall clock (``from_future``),
+or that the validator cannot handle at all, become dead letters. Valid events
+go, as one batch, to the next stage (an ``EventSink``), which may reject some
+in turn (``too_late``). Every dead letter is counted, logged with topic,
+partition and offset, and published to the dead-letter topic before the batch
+is acknowledged; nothing of it is applied. Nothing a message contains can make
+``process`` raise.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from streams import contract
@@ -23,45 +27,68 @@ from streams.metrics import Metrics
 log = logging.getLogger(__name__)
 
 
+FUTURE_TOLERANCE_MS = 600_000  # SCORING.md §1: the only use of the wall clock
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A valid event the next stage refused: its index in the batch and why."""
+
+    index: int
+    reason: str
+    detail: str
+
+
 class EventSink(Protocol):
-    """The stage after validation (the window store plugs in here)."""
+    """The stage after validation: applies a batch, returns what it refused."""
 
-    async def apply(self, batch: Sequence[SourcedEvent]) -> None: ...
+    async def apply(self, batch: Sequence[SourcedEvent]) -> Sequence[Rejection]: ...
 
 
-class DiscardingSink:
-    """A sink that drops events: intake alone, with nothing downstream yet."""
-
-    async def apply(self, batch: Sequence[SourcedEvent]) -> None:
-        return None
+def wall_clock_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class Intake:
     """Turns batches of raw records into validated events and dead letters."""
 
-    def __init__(self, *, sink: EventSink, dead_letters: Publisher, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        *,
+        sink: EventSink,
+        dead_letters: Publisher,
+        metrics: Metrics,
+        clock_ms: Callable[[], int] = wall_clock_ms,
+    ) -> None:
         self._sink = sink
         self._dead_letters = dead_letters
         self._metrics = metrics
+        self._clock_ms = clock_ms
 
     async def process(self, stream: Stream, batch: Sequence[SourceMessage]) -> None:
-        """Validate a batch, dead-letter the bad part, hand the good part on."""
+        """Validate a batch, hand the good part on, dead-letter the rest."""
         accepted: list[SourcedEvent] = []
+        sources: list[SourceMessage] = []
         rejected: list[DeadLetter] = []
+        latest_allowed_ms = self._clock_ms() + FUTURE_TOLERANCE_MS
         for message in batch:
-            outcome = self._check(stream, message)
+            outcome = self._check(stream, message, latest_allowed_ms)
             if isinstance(outcome, DeadLetter):
                 rejected.append(outcome)
             else:
-                accepted.append(
-                    SourcedEvent(outcome, message.topic, message.partition, message.offset)
-                )
+                position = (message.topic, message.partition, message.offset)
+                accepted.append(SourcedEvent(outcome, *position))
+                sources.append(message)
+        if accepted:
+            for refused in await self._sink.apply(accepted):
+                letter = DeadLetter(refused.reason, refused.detail, sources[refused.index])
+                rejected.append(self._reject(letter))
         if rejected:
             await publish_all(self._dead_letters, rejected)
-        if accepted:
-            await self._sink.apply(accepted)
 
-    def _check(self, stream: Stream, message: SourceMessage) -> Event | DeadLetter:
+    def _check(
+        self, stream: Stream, message: SourceMessage, latest_allowed_ms: int
+    ) -> Event | DeadLetter:
         try:
             event = contract.parse(stream, message.value or b"")
         except MalformedEvent as exc:
@@ -69,6 +96,10 @@ class Intake:
         except Exception as exc:  # a validator bug must not stop consumption
             log.exception("validator failed on %s", _where(message))
             return self._reject(DeadLetter(Reason.INTERNAL_ERROR, repr(exc), message))
+        if event.ts_ms > latest_allowed_ms:
+            ahead_s = (event.ts_ms - latest_allowed_ms) / 1000 + FUTURE_TOLERANCE_MS / 1000
+            detail = f"ts: {ahead_s:.0f}s ahead of the wall clock (limit 600s)"
+            return self._reject(DeadLetter(Reason.FROM_FUTURE, detail, message))
         self._metrics.events.labels(message.topic, event.type).inc()
         return event
 

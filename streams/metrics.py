@@ -7,7 +7,13 @@ its own registry, so that tests can build several side by side.
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+)
 
 
 class Metrics:
@@ -25,6 +31,32 @@ class Metrics:
             "vane_dead_letters",
             "Input messages routed to the dead-letter topic, by source topic and reason.",
             ["topic", "reason"],
+            registry=self.registry,
+        )
+
+        self.duplicates = Counter(
+            "vane_duplicates",
+            "Upstream duplicates dropped (same event_id at another offset).",
+            registry=self.registry,
+        )
+        self.redelivered = Counter(
+            "vane_redelivered_updates",
+            "Entity updates skipped because they were applied before (redelivery).",
+            registry=self.registry,
+        )
+        self.redis_round_trips = Counter(
+            "vane_redis_round_trips",
+            "Pipelined round trips to Redis made to apply batches.",
+            registry=self.registry,
+        )
+        self.redis_errors = Counter(
+            "vane_redis_errors",
+            "Failed attempts to reach Redis (each retried with backoff).",
+            registry=self.registry,
+        )
+        self.stream_time = Gauge(
+            "vane_stream_time_seconds",
+            "Stream time: the largest event ts processed by the deployment, epoch seconds.",
             registry=self.registry,
         )
 

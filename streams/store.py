@@ -35,14 +35,13 @@ import redis.exceptions as redis_errors
 from redis.asyncio.cluster import RedisCluster
 
 from models.counting import COUNTERS, REGISTERS, contributions
+from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, EntityWindows
 from streams import codec
 from streams.contract import SourcedEvent, Stream, anchor_day
 from streams.errors import StoreUnavailable
 from streams.settings import RedisSettings
 
-HORIZONS = (7, 30, 90)
-LONGEST_DAYS = 90
-REGISTER_WINDOW_DAYS = 30
+LONGEST_DAYS = max(HORIZONS)
 TOO_LATE_DAYS = 90  # SCORING.md §1: an anchor day older than this before the as-of day
 DAY_MS = 86_400_000
 STREAM_CODE = {
@@ -61,20 +60,6 @@ def day_of(ts_ms: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class Aggregates:
-    """One entity's window totals as of a day: what the models score."""
-
-    entity_type: str
-    entity_id: str
-    as_of_day: int
-    totals: dict[int, dict[str, int]]  # horizon days -> counter -> total
-    latest: dict[str, int] = field(default_factory=dict)  # register -> latest value in window
-
-    def total(self, counter: str, horizon: int) -> int:
-        return self.totals[horizon][counter]
-
-
-@dataclass(frozen=True, slots=True)
 class ApplyResult:
     """What one batch did to the store."""
 
@@ -82,7 +67,7 @@ class ApplyResult:
     duplicates: int  # upstream duplicates dropped (same event_id, another offset)
     applied: int  # entity updates applied (an event touches up to four entities)
     skipped: int  # entity updates skipped as already applied (redelivery)
-    entities: dict[tuple[str, str], Aggregates]
+    entities: dict[tuple[str, str], EntityWindows]
     stream_time_ms: int | None
     round_trips: int
 
@@ -216,7 +201,7 @@ class WindowStore:
 
     # --- reads --------------------------------------------------------------------------
 
-    async def read(self, entity_type: str, entity_id: str, as_of_day: int) -> Aggregates:
+    async def read(self, entity_type: str, entity_id: str, as_of_day: int) -> EntityWindows:
         """One entity's totals for every horizon as of a day, in one round trip."""
         args = self._apply_args(entity_type, [], as_of_day, 0)
         key = self.entity_key(entity_type, entity_id)
@@ -341,7 +326,9 @@ _REGISTER_INDEX = {
 }
 
 
-def _aggregates(entity_type: str, entity_id: str, as_of_day: int, reply: list[Any]) -> Aggregates:
+def _aggregates(
+    entity_type: str, entity_id: str, as_of_day: int, reply: list[Any]
+) -> EntityWindows:
     names = COUNTERS[entity_type]
     n = len(names)
     totals = {
@@ -351,7 +338,7 @@ def _aggregates(entity_type: str, entity_id: str, as_of_day: int, reply: list[An
     registers = REGISTERS.get(entity_type, ())
     tail = reply[1 + len(HORIZONS) * n :]
     latest = {registers[int(tail[i]) - 1]: int(tail[i + 1]) for i in range(0, len(tail), 2)}
-    return Aggregates(entity_type, entity_id, as_of_day, totals, latest)
+    return EntityWindows(entity_type, entity_id, as_of_day, totals, latest)
 
 
 def _max_opt(a: int | None, b: int | None) -> int | None:

@@ -14,8 +14,9 @@ import faust
 from streams import web
 from streams.agents import intake as intake_agents
 from streams.app import create_app
-from streams.intake import DiscardingSink, EventSink, Intake
+from streams.intake import EventSink, Intake
 from streams.metrics import Metrics
+from streams.scoring import ScoringStage
 from streams.settings import Settings
 from streams.topics import Topics, declare_topics
 
@@ -36,7 +37,8 @@ def build(settings: Settings, sink: EventSink | None = None) -> Worker:
     app = create_app(settings)
     topics = declare_topics(app, settings.topics)
     metrics = Metrics()
-    intake = Intake(sink=sink or DiscardingSink(), dead_letters=topics.dlq, metrics=metrics)
+    sink = sink or ScoringStage(settings.redis, metrics)
+    intake = Intake(sink=sink, dead_letters=topics.dlq, metrics=metrics)
     intake_agents.register(app, topics, intake, settings.worker)
     web.register(app, metrics)
     return Worker(settings, app, topics, metrics, intake)

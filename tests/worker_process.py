@@ -14,9 +14,26 @@ from types import TracebackType
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from streams.contract import Stream
 from streams.embedded import free_port
+from tests.infra import Infra
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def topic_names(unique: str) -> dict[str, str]:
+    """This test's own topic names, keyed like the settings (orders, ..., dlq, weights)."""
+    names = {s.value: f"{s.value}-{unique}" for s in Stream}
+    return {**names, "dlq": f"dlq-{unique}", "weights": f"weights-{unique}"}
+
+
+def worker_env(infra: Infra, unique: str, topics: dict[str, str], tmp: Path) -> dict[str, str]:
+    """VANE_* settings for a worker with its own topics, group and Redis key prefix."""
+    env = {f"VANE_TOPIC_{k.upper()}": v for k, v in topics.items()}
+    env |= {"VANE_APP_ID": f"vane-test-{unique}", "VANE_DATA_DIR": str(tmp / "data")}
+    env |= {"KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "REDIS_URL": infra.redis_url}
+    env |= {"VANE_REDIS_KEY_PREFIX": f"t{unique}"}
+    return env
 
 
 class WorkerProcess:

@@ -13,23 +13,11 @@ from streams.contract import Reason, Stream
 from tests import kafka_helpers as kafka
 from tests.infra import Infra
 from tests.samples import STREAM_OF_TYPE, TYPES, key_of, sample
-from tests.worker_process import WorkerProcess, wait_until
+from tests.worker_process import WorkerProcess, topic_names, wait_until, worker_env
 
 pytestmark = pytest.mark.integration
 
 JOIN_LIMIT_S = 10.0
-
-
-def _topics(unique: str) -> dict[str, str]:
-    names = {s.value: f"{s.value}-{unique}" for s in Stream}
-    return {**names, "dlq": f"dlq-{unique}", "weights": f"weights-{unique}"}
-
-
-def _worker_env(infra: Infra, unique: str, topics: dict[str, str], tmp: Path) -> dict[str, str]:
-    env = {f"VANE_TOPIC_{k.upper()}": v for k, v in topics.items()}
-    env |= {"VANE_APP_ID": f"vane-test-{unique}", "VANE_DATA_DIR": str(tmp / "data")}
-    env |= {"KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "REDIS_URL": infra.redis_url}
-    return env
 
 
 def _malformed() -> list[tuple[Stream, bytes, str]]:
@@ -76,9 +64,9 @@ def _dead_letter_headers(record: object) -> dict[str, str]:
 def test_worker_counts_valid_events_and_dead_letters_malformed_ones(
     infra: Infra, unique: str, tmp_path: Path
 ) -> None:
-    topics = _topics(unique)
+    topics = topic_names(unique)
     kafka.create_topics(infra.kafka_bootstrap, list(topics.values()))
-    env = _worker_env(infra, unique, topics, tmp_path)
+    env = worker_env(infra, unique, topics, tmp_path)
     valid, malformed = _valid(), _malformed()
 
     with WorkerProcess(env, tmp_path / "worker.log") as worker:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +19,13 @@ import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.counting import contributions
 from streams import codec
 from streams.contract import SourcedEvent, Stream, parse
 from streams.embedded import EmbeddedValkeyCluster
 from streams.settings import RedisSettings, Secret
-from streams.store import HORIZONS, REGISTER_WINDOW_DAYS, WindowStore, day_of
+from streams.store import WindowStore, day_of
 from tests.infra import Infra
+from tests.reference import reference
 from tests.samples import STREAM_OF_TYPE, TYPES, sample
 
 pytestmark = pytest.mark.integration
@@ -131,44 +130,6 @@ def sourced(message: Message) -> SourcedEvent:
     return SourcedEvent(event, message.stream.value, message.partition, message.offset)
 
 
-# --- the plain-Python reference --------------------------------------------------------
-
-
-def reference(bodies: list[dict[str, Any]]) -> tuple[int, dict[tuple[str, str], Any]]:
-    """(as_of_day, {entity: (totals by horizon, latest registers)}) from unique events."""
-    events = [parse(STREAM_OF_TYPE[b["type"]], codec.dumps(b)) for b in bodies]
-    as_of = day_of(max(e.ts_ms for e in events))
-    days: dict[tuple[str, str], dict[int, dict[str, int]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(int))
-    )
-    registers: dict[tuple[str, str], dict[str, tuple[int, str, int]]] = defaultdict(dict)
-    for e in events:
-        day = day_of(e.anchor_ms)
-        for c in contributions(e.type, e.body):
-            key = (c.entity_type, c.entity_id)
-            for name, delta in c.counts.items():
-                days[key][day][name] += delta
-            if day > as_of - REGISTER_WINDOW_DAYS:
-                for name, value in c.registers.items():
-                    registers[key][name] = max(
-                        registers[key].get(name, (-1, "", 0)), (e.ts_ms, e.event_id, value)
-                    )
-    expected = {}
-    for key in set(days) | set(registers):
-        totals = {h: _window(days[key], as_of, h) for h in HORIZONS}
-        expected[key] = (totals, {name: entry[2] for name, entry in registers[key].items()})
-    return as_of, expected
-
-
-def _window(days: dict[int, dict[str, int]], as_of: int, horizon: int) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for day, row in days.items():
-        if as_of - horizon < day <= as_of:
-            for name, value in row.items():
-                out[name] += value
-    return {k: v for k, v in out.items() if v}
-
-
 # --- running it -------------------------------------------------------------------------
 
 
@@ -193,7 +154,7 @@ async def _read_all(store: WindowStore, as_of: int) -> dict[tuple[str, str], Any
     async for entity_type, entity_id in _entities(store):
         aggregates = await store.read(entity_type, entity_id, as_of)
         totals = {h: {k: v for k, v in t.items() if v} for h, t in aggregates.totals.items()}
-        got[(entity_type, entity_id)] = (totals, aggregates.latest)
+        got[(entity_type, entity_id)] = (totals, dict(aggregates.latest_values))
     return got
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from streams import codec
 from streams.contract import Reason, SourcedEvent, Stream
 from streams.deadletter import DeadLetter
-from streams.intake import Intake
+from streams.intake import FUTURE_TOLERANCE_MS, Intake, Rejection
 from streams.metrics import Metrics
 from tests.samples import sample
 
@@ -42,13 +42,21 @@ class Recorder:
     async def _delivered(self) -> None:
         self.delivered += 1
 
-    async def apply(self, batch: Sequence[SourcedEvent]) -> None:
+    async def apply(self, batch: Sequence[SourcedEvent]) -> Sequence[Rejection]:
         self.applied.extend(batch)
+        return [
+            Rejection(i, "too_late", "old") for i, s in enumerate(batch) if s.offset in self.refuse
+        ]
+
+    refuse: frozenset[int] = frozenset()
+
+
+NOW_MS = 1_800_000_000_000
 
 
 def run(batch: list[Message], recorder: Recorder, metrics: Metrics | None = None) -> Metrics:
     metrics = metrics or Metrics()
-    intake = Intake(sink=recorder, dead_letters=recorder, metrics=metrics)
+    intake = Intake(sink=recorder, dead_letters=recorder, metrics=metrics, clock_ms=lambda: NOW_MS)
     asyncio.run(intake.process(Stream.ORDERS, batch))
     return metrics
 
@@ -104,3 +112,27 @@ def test_vane_headers_from_upstream_are_replaced_not_duplicated() -> None:
     assert [k for k, _ in headers].count("vane.reason") == 1
     assert dict(headers)["vane.reason"] == b"not_an_object"
     assert dict(headers)["x"] == b"1"
+
+
+def test_an_event_from_the_future_is_a_dead_letter() -> None:
+    beyond = NOW_MS + FUTURE_TOLERANCE_MS + 1
+    recorder = Recorder()
+    body_ok = sample("order.paid", event_id="ok")
+    body_ok.update(ts=NOW_MS + FUTURE_TOLERANCE_MS, paid_at=NOW_MS + FUTURE_TOLERANCE_MS)
+    body_late = sample("order.paid", event_id="ahead")
+    body_late.update(ts=beyond, paid_at=beyond)
+    run([Message(codec.dumps(body_ok), 1), Message(codec.dumps(body_late), 2)], recorder)
+    assert [e.event.event_id for e in recorder.applied] == ["ok"]
+    assert recorder.sent[0]["headers"]["vane.reason"] == b"from_future"
+    assert recorder.sent[0]["headers"]["vane.source.offset"] == b"2"
+
+
+def test_events_the_next_stage_refuses_are_dead_lettered_with_its_reason() -> None:
+    recorder = Recorder()
+    recorder.refuse = frozenset({21})
+    bodies = [sample("order.paid", event_id=f"e{i}") for i in range(2)]
+    run([Message(codec.dumps(b), 20 + i) for i, b in enumerate(bodies)], recorder)
+    [letter] = recorder.sent
+    assert letter["headers"]["vane.reason"] == b"too_late"
+    assert letter["headers"]["vane.source.offset"] == b"21"
+    assert letter["value"] == codec.dumps(bodies[1])

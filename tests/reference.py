@@ -1,0 +1,86 @@
+"""A plain-Python reference for the window store: totals computed from events."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from typing import Any
+
+from models.counting import contributions
+from models.windows import HORIZONS, REGISTER_WINDOW_DAYS
+from streams import codec
+from streams.contract import Stream, parse
+from streams.store import day_of
+from tests.samples import STREAM_OF_TYPE, TYPES, sample
+
+BASE_MS = 1_790_000_000_000  # 2026-09-21
+DAY_MS = 86_400_000
+
+Expected = dict[tuple[str, str], tuple[dict[int, dict[str, int]], dict[str, int]]]
+
+
+def reference(bodies: list[dict[str, Any]]) -> tuple[int, Expected]:
+    """(as_of_day, {entity: (totals by horizon, latest registers)}) from unique events."""
+    events = [parse(STREAM_OF_TYPE[b["type"]], codec.dumps(b)) for b in bodies]
+    as_of = day_of(max(e.ts_ms for e in events))
+    days: dict[tuple[str, str], dict[int, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
+    registers: dict[tuple[str, str], dict[str, tuple[int, str, int]]] = defaultdict(dict)
+    for e in events:
+        day = day_of(e.anchor_ms)
+        for c in contributions(e.type, e.body):
+            key = (c.entity_type, c.entity_id)
+            for name, delta in c.counts.items():
+                days[key][day][name] += delta
+            if day > as_of - REGISTER_WINDOW_DAYS:
+                for name, value in c.registers.items():
+                    registers[key][name] = max(
+                        registers[key].get(name, (-1, "", 0)), (e.ts_ms, e.event_id, value)
+                    )
+    expected = {}
+    for key in set(days) | set(registers):
+        totals = {h: _window(days[key], as_of, h) for h in HORIZONS}
+        expected[key] = (totals, {name: entry[2] for name, entry in registers[key].items()})
+    return as_of, expected
+
+
+def _window(days: dict[int, dict[str, int]], as_of: int, horizon: int) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for day, row in days.items():
+        if as_of - horizon < day <= as_of:
+            for name, value in row.items():
+                out[name] += value
+    return {k: v for k, v in out.items() if v}
+
+
+def random_body(rng: random.Random, n: int, span_days: int = 40) -> dict[str, Any]:
+    """A valid event of a random type over a small marketplace; event_id e<n>."""
+    event_type = rng.choice(TYPES)
+    paid = BASE_MS + rng.randrange(span_days * DAY_MS)
+    ts = paid if event_type == "order.paid" else paid + rng.randrange(5 * DAY_MS)
+    overrides: dict[str, Any] = {"ts": ts, "order_id": f"o{n}", "room_id": f"r{n % 7}"}
+    if STREAM_OF_TYPE[event_type] is Stream.LIVESTREAM:
+        overrides["creator_id"] = rng.choice(["c1", "c2", "c3"])
+    else:
+        overrides |= {
+            "paid_at": paid,
+            "shop_id": rng.choice(["s1", "s2", "s3", "s4"]),
+            "product_id": f"p{rng.randrange(9)}",
+            "creator_id": rng.choice(["c1", "c2", None]),
+        }
+    extra = {
+        "order.paid": lambda: {
+            "listing_quality": rng.randrange(101),
+            "freight_fen": rng.choice([0, 600]),
+            "category_id": rng.choice(["g1", "g2"]),
+            "amount_fen": rng.randrange(100, 50_000),
+        },
+        "order.reviewed": lambda: {"rating": rng.randint(1, 5)},
+        "refund.resolved": lambda: {"requested_at": rng.randint(paid, ts)},
+        "shipment.collected": lambda: {"ship_by": paid + rng.randrange(3 * DAY_MS)},
+        "shipment.delivered": lambda: {"promised_by": paid + rng.randrange(5 * DAY_MS)},
+    }.get(event_type)
+    if extra is not None:
+        overrides |= extra()
+    return sample(event_type, event_id=f"e{n}", **overrides)
