@@ -67,3 +67,43 @@ def consume(bootstrap: str, topic: str, count: int, timeout_s: float = 30.0) -> 
         return out
 
     return asyncio.run(run())
+
+
+def produce_keyed(
+    bootstrap: str, records: Sequence[tuple[str, bytes, bytes]]
+) -> dict[tuple[str, int], int]:
+    """Send (topic, key, value) records in order; return each partition's end offset."""
+
+    async def run() -> dict[tuple[str, int], int]:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=MAX_BYTES)
+        await producer.start()
+        ends: dict[tuple[str, int], int] = {}
+        try:
+            futures = [await producer.send(t, value=v, key=k) for t, k, v in records]
+            for meta in await asyncio.gather(*futures):
+                key = (meta.topic, meta.partition)
+                ends[key] = max(ends.get(key, 0), meta.offset + 1)
+        finally:
+            await producer.stop()
+        return ends
+
+    return asyncio.run(run())
+
+
+def committed(
+    bootstrap: str, group: str, partitions: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], int]:
+    """The group's committed offsets (always pass the partitions: Tansu needs them)."""
+    from aiokafka.structs import TopicPartition
+
+    async def run() -> dict[tuple[str, int], int]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            tps = [TopicPartition(t, p) for t, p in partitions]
+            offsets = await admin.list_consumer_group_offsets(group, partitions=tps)
+        finally:
+            await admin.close()
+        return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+
+    return asyncio.run(run())

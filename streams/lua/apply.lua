@@ -14,7 +14,9 @@
 -- Hash fields:
 --   "<day>"        the day's counters as unsigned LEB128 varints, trailing zeros trimmed
 --   "o<S><p>"      last applied offset of source stream S, partition p (the watermark)
---   "r<i>:<day>"   register i's latest entry that day: "<ts>|<event_id>|<value>"
+--   "r<i>"         register i's latest entry: "<ts>|<event_id>|<value>|<day>". One is
+--                  enough: registers come from order.paid, anchored at its ts, so a
+--                  later entry never leaves the window before an earlier one.
 --   "m"            the smallest day field present (so pruning is rarely a scan)
 -- An event whose offset is not above its partition's watermark was applied
 -- before (a redelivery after a crash) and is skipped.
@@ -81,9 +83,10 @@ local function apply_event(ev)
     if not m or day < m then redis.call("HSET", key, "m", day) end
   end
   for j = 1, #regs, 4 do
-    local field = "r" .. regs[j] .. ":" .. day
+    local field = "r" .. regs[j]
     if day >= a.rkeep and newer(redis.call("HGET", key, field), regs[j + 1], regs[j + 2]) then
-      redis.call("HSET", key, field, regs[j + 1] .. "|" .. regs[j + 2] .. "|" .. regs[j + 3])
+      local entry = regs[j + 1] .. "|" .. regs[j + 2] .. "|" .. regs[j + 3] .. "|" .. day
+      redis.call("HSET", key, field, entry)
     end
   end
 end
@@ -131,23 +134,22 @@ for i = 1, #all, 2 do
       end
     end
   elseif string.sub(field, 1, 1) == "r" then
-    local r, rday = string.match(field, "^r(%d+):(%d+)$")
+    local r = string.sub(field, 2)
+    local value, rday = string.match(all[i + 1], "|(%-?%d+)|(%d+)$")
     rday = tonumber(rday)
-    if rday and rday < a.rkeep then
+    if rday < a.rkeep then
       redis.call("HDEL", key, field)
-    elseif rday and rday <= a.asof then
-      local entry = all[i + 1]
-      local ts, eid = string.match(entry, "^(%d+)|([^|]*)|")
-      if newer(latest[r], ts, eid) then latest[r] = entry end
+    elseif rday <= a.asof then
+      latest[r] = value
     end
   end
 end
 for h = 1, #a.hz do
   for c = 1, n do out[#out + 1] = totals[h][c] end
 end
-for r, entry in pairs(latest) do
+for r, value in pairs(latest) do
   out[#out + 1] = tonumber(r)
-  out[#out + 1] = tonumber(string.match(entry, "|(%-?%d+)$"))
+  out[#out + 1] = tonumber(value)
 end
 redis.call("PEXPIRE", key, a.ttl)
 return out
