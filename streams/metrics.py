@@ -60,6 +60,63 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.batch_size = Histogram(
+            "vane_batch_size",
+            "Messages per batch taken from an input topic.",
+            ["topic"],
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
+            registry=self.registry,
+        )
+        self.batch_duration = Histogram(
+            "vane_batch_duration_seconds",
+            "Time to process one batch: validate, apply, score, publish.",
+            ["topic"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.redis_call_duration = Histogram(
+            "vane_redis_call_duration_seconds",
+            "Duration of one pipelined Redis round trip, by operation.",
+            ["operation"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            registry=self.registry,
+        )
+        self.weight_updates = Counter(
+            "vane_weight_updates",
+            "Messages published on the weight topic, by entity type and tier transition.",
+            ["entity_type", "from_tier", "to_tier"],
+            registry=self.registry,
+        )
+        self.sweep_duration = Histogram(
+            "vane_sweep_duration_seconds",
+            "Duration of a day-close sweep (re-scoring every entity).",
+            buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600),
+            registry=self.registry,
+        )
+        self.sweeps = Counter(
+            "vane_sweeps",
+            "Day-close sweeps completed by this worker.",
+            registry=self.registry,
+        )
+        self.consumer_lag_messages = Gauge(
+            "vane_consumer_lag_messages",
+            "Messages not yet committed by the group: high watermark - committed offset.",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
+        self.consumer_lag_seconds = Gauge(
+            "vane_consumer_lag_seconds",
+            "Age of the oldest uncommitted message (0 when caught up).",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
+        self.partition_status = Gauge(
+            "vane_partition_status",
+            "Burrow-style partition status: 1 for the current one of OK/WARN/STALL/STOP/REWIND.",
+            ["topic", "partition", "status"],
+            registry=self.registry,
+        )
+
     def exposition(self) -> tuple[bytes, str]:
         """The text exposition format and its content type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
