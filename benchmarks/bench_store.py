@@ -123,7 +123,8 @@ async def memory(url: str) -> None:
     shop = await store.memory_usage("shop", "busy")
     creator = await store.memory_usage("creator", "cr1")
     product = await store.memory_usage("product", "p0")
-    windows = await store.read("shop", "busy", (START_MS + 89 * DAY_MS + 28_800_000) // DAY_MS)
+    as_of = (START_MS + 89 * DAY_MS + 28_800_000) // DAY_MS
+    windows = (await store.read("shop", "busy", as_of)).windows
     zero = [c for c, v in windows.totals[90].items() if v == 0]
     print(
         f"memory, 90 days x 20 orders/day, every shop counter non-zero (zero: {zero or 'none'}):"

@@ -54,6 +54,8 @@ class Contribution:
     entity_id: str
     counts: dict[str, int] = field(default_factory=dict)
     registers: dict[str, int] = field(default_factory=dict)
+    #: text labels, latest by (ts, event_id) whatever its age: a product's category
+    labels: dict[str, str] = field(default_factory=dict)
 
     def add(self, counter: str, delta: int = 1) -> None:
         if delta:
@@ -95,9 +97,11 @@ def _order_paid(p: _Parties, b: dict[str, Any]) -> None:
     if b["creator_id"] is not None:
         p.add(("shop", "creator"), "dist_gmv_fen", b["amount_fen"])
     product = p.get("product")
-    for name in ("listing_quality", "brand_authorized"):
-        if product is not None and name in b:  # optional fields: absent, never null
-            product.registers[name] = int(b[name])
+    if product is not None:
+        product.labels["category"] = b["category_id"]
+        for name in ("listing_quality", "brand_authorized"):
+            if name in b:  # optional fields: absent, never null
+                product.registers[name] = int(b[name])
 
 
 def _order_cancelled(p: _Parties, b: dict[str, Any]) -> None:
@@ -181,5 +185,5 @@ def contributions(event_type: str, body: dict[str, Any]) -> Iterator[Contributio
     parties = _Parties(body)
     RULES[event_type](parties, body)
     for contribution in parties.found.values():
-        if contribution.counts or contribution.registers:
+        if contribution.counts or contribution.registers or contribution.labels:
             yield contribution

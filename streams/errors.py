@@ -5,6 +5,7 @@
     ├── MalformedEvent       an input message breaks the event contract
     ├── StackError           the embedded Kafka/Redis stack failed to start
     └── StoreUnavailable     Redis cannot be reached or refused a call (retriable)
+        └── ScriptsMissing   the server lost Vane's Lua scripts (restarted): reload
 
 Library errors are translated at the boundary with ``raise ... from exc``.
 ``retriable`` says whether trying the same call again can succeed.
@@ -44,3 +45,7 @@ class StoreUnavailable(VaneError):
     """The window store's Redis cannot be reached or failed a call; try again."""
 
     retriable = True
+
+
+class ScriptsMissing(StoreUnavailable):
+    """The Redis server lost Vane's Lua scripts (a restart): load them, then retry."""

@@ -10,7 +10,7 @@ from models.counting import contributions
 from models.windows import HORIZONS, REGISTER_WINDOW_DAYS
 from streams import codec
 from streams.contract import Stream, parse
-from streams.store import day_of
+from streams.store import WindowStore, day_of
 from tests.samples import STREAM_OF_TYPE, TYPES, sample
 
 BASE_MS = 1_790_000_000_000  # 2026-09-21
@@ -84,3 +84,13 @@ def random_body(rng: random.Random, n: int, span_days: int = 40) -> dict[str, An
     if extra is not None:
         overrides |= extra()
     return sample(event_type, event_id=f"e{n}", **overrides)
+
+
+async def read_all(store: WindowStore, as_of: int) -> Expected:
+    """Every entity's non-zero totals and registers as of a day, shaped like ``reference``."""
+    got: Expected = {}
+    async for key in store.entities():
+        windows = (await store.read(*key, as_of)).windows
+        totals = {h: {k: v for k, v in t.items() if v} for h, t in windows.totals.items()}
+        got[key] = (totals, dict(windows.latest_values))
+    return got

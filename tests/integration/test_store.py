@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from streams.embedded import EmbeddedValkeyCluster
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore, day_of
 from tests.infra import Infra
-from tests.reference import reference
+from tests.reference import read_all, reference
 from tests.samples import STREAM_OF_TYPE, TYPES, sample
 
 pytestmark = pytest.mark.integration
@@ -149,20 +149,6 @@ async def _cleanup(url: str, prefix: str) -> None:
     await client.aclose()
 
 
-async def _read_all(store: WindowStore, as_of: int) -> dict[tuple[str, str], Any]:
-    got = {}
-    async for entity_type, entity_id in _entities(store):
-        aggregates = await store.read(entity_type, entity_id, as_of)
-        totals = {h: {k: v for k, v in t.items() if v} for h, t in aggregates.totals.items()}
-        got[(entity_type, entity_id)] = (totals, dict(aggregates.latest_values))
-    return got
-
-
-async def _entities(store: WindowStore) -> AsyncIterator[tuple[str, str]]:
-    async for entity in store.entities():
-        yield entity
-
-
 async def replay(
     url: str, batches: list[list[Message]], as_of: int
 ) -> tuple[dict[tuple[str, str], Any], int]:
@@ -174,7 +160,7 @@ async def replay(
             result = await store.apply([sourced(m) for m in batch])
             assert result.too_late == []
             round_trips += result.round_trips
-        return await _read_all(store, as_of), round_trips
+        return await read_all(store, as_of), round_trips
     finally:
         await store.close()
         await _cleanup(url, prefix)
@@ -236,7 +222,7 @@ def test_too_late_events_are_rejected_and_not_applied(redis_url: str) -> None:
             result = await store.apply(
                 [sourced(Message(Stream.ORDERS, 0, i + 1, b)) for i, b in enumerate([old, edge])]
             )
-            return result.too_late, await _read_all(store, day_of(fresh["ts"]))
+            return result.too_late, await read_all(store, day_of(fresh["ts"]))
         finally:
             await store.close()
             await _cleanup(redis_url, prefix)

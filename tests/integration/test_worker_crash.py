@@ -14,7 +14,7 @@ from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore
 from tests import kafka_helpers as kafka
 from tests.infra import Infra
-from tests.reference import random_body, reference
+from tests.reference import Expected, random_body, read_all, reference
 from tests.samples import STREAM_OF_TYPE, key_of
 from tests.worker_process import WorkerProcess, topic_names, wait_until, worker_env
 
@@ -28,15 +28,10 @@ def _events_counted(worker: WorkerProcess) -> float:
     return sum(v for (name, _), v in worker.metrics().items() if name == "vane_events_total")
 
 
-async def _read_store(url: str, prefix: str, as_of: int) -> dict[tuple[str, str], object]:
+async def _read_store(url: str, prefix: str, as_of: int) -> Expected:
     store = await WindowStore.connect(RedisSettings(url=Secret(url), key_prefix=prefix))
     try:
-        got = {}
-        async for entity_type, entity_id in store.entities():
-            w = await store.read(entity_type, entity_id, as_of)
-            totals = {h: {k: v for k, v in t.items() if v} for h, t in w.totals.items()}
-            got[(entity_type, entity_id)] = (totals, dict(w.latest_values))
-        return got
+        return await read_all(store, as_of)
     finally:
         await store.close()
 

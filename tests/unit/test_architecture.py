@@ -13,7 +13,7 @@ SOURCES = sorted((ROOT / "streams").rglob("*.py")) + sorted((ROOT / "models").rg
 # Library -> the only module allowed to import it.
 SINGLE_OWNER = {
     "orjson": "streams/codec.py",
-    "redis": "streams/store.py",
+    "redis": "streams/store/connection.py",
 }
 INFRASTRUCTURE = ("faust", "mode", "redis", "aiokafka", "orjson")
 

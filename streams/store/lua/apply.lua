@@ -1,14 +1,17 @@
--- Apply one batch of event contributions to ONE entity, atomically, at most once each.
+-- Apply one batch of event contributions to ONE entity, atomically, at most once each,
+-- and return what scoring needs: window totals, registers, the published state.
 --
--- KEYS[1]  the entity's hash, e.g. vane:{shop:s1}
+-- KEYS[1]  the entity's windows hash, e.g. vane:{shop:s1}
+-- KEYS[2]  the entity's state hash, e.g. vane:{shop:s1}:st (read only here)
 -- ARGV[1]  JSON: {
 --   "n":     number of counters of this entity type (fixed order, append-only),
 --   "asof":  as-of day for the returned totals,
 --   "keep":  first anchor day worth keeping (older day fields are deleted),
 --   "rkeep": first day worth keeping for registers,
 --   "hz":    horizons in days, e.g. [7, 30, 90],
---   "ttl":   idle time-to-live of the hash, ms,
---   "ev":    [[wm_field, "offset", day, [i, delta, ...], [r, "ts", event_id, value, ...]], ...]
+--   "ttl":   idle time-to-live of the hash, ms (0: leave it, as reads do),
+--   "ev":    [[wm_field, "offset", day, [i, delta, ...], [r, "ts", event_id, value, ...],
+--             [label, "ts", event_id, text, ...]], ...]
 -- }
 -- Offsets and timestamps travel as strings: Lua prints numbers with 14 digits.
 -- Hash fields:
@@ -17,10 +20,13 @@
 --   "r<i>"         register i's latest entry: "<ts>|<event_id>|<value>|<day>". One is
 --                  enough: registers come from order.paid, anchored at its ts, so a
 --                  later entry never leaves the window before an earlier one.
+--   "L<name>"      a text label's latest entry: "<ts>|<event_id>|<text>" (a product's
+--                  category); kept whatever its age
 --   "m"            the smallest day field present (so pruning is rarely a scan)
 -- An event whose offset is not above its partition's watermark was applied
 -- before (a redelivery after a crash) and is skipped.
--- Returns {applied, totals (n per horizon, horizons in order), r1, v1, r2, v2, ...}.
+-- Returns {applied, {totals: n per horizon, horizons in order}, {r1, v1, r2, v2, ...},
+--          {label1, text1, ...}, {seq, state, pending, pending_since}} (false where absent).
 
 local key = KEYS[1]
 local a = cjson.decode(ARGV[1])
@@ -82,6 +88,13 @@ local function apply_event(ev)
     local m = tonumber(redis.call("HGET", key, "m"))
     if not m or day < m then redis.call("HSET", key, "m", day) end
   end
+  local labels = ev[6] or {}
+  for j = 1, #labels, 4 do
+    local field = "L" .. labels[j]
+    if newer(redis.call("HGET", key, field), labels[j + 1], labels[j + 2]) then
+      redis.call("HSET", key, field, labels[j + 1] .. "|" .. labels[j + 2] .. "|" .. labels[j + 3])
+    end
+  end
   for j = 1, #regs, 4 do
     local field = "r" .. regs[j]
     if day >= a.rkeep and newer(redis.call("HGET", key, field), regs[j + 1], regs[j + 2]) then
@@ -117,8 +130,7 @@ if m and m < a.keep then
 end
 
 -- Totals per horizon, and the latest register entries within the register window.
-local out = {applied}
-local totals, latest = {}, {}
+local totals, latest, texts = {}, {}, {}
 for h = 1, #a.hz do
   totals[h] = {}
   for i = 1, n do totals[h][i] = 0 end
@@ -133,6 +145,9 @@ for i = 1, #all, 2 do
         for c = 1, n do totals[h][c] = totals[h][c] + vals[c] end
       end
     end
+  elseif string.sub(field, 1, 1) == "L" then
+    texts[#texts + 1] = string.sub(field, 2)
+    texts[#texts + 1] = string.match(all[i + 1], "^%d+|[^|]*|(.*)$")
   elseif string.sub(field, 1, 1) == "r" then
     local r = string.sub(field, 2)
     local value, rday = string.match(all[i + 1], "|(%-?%d+)|(%d+)$")
@@ -144,12 +159,14 @@ for i = 1, #all, 2 do
     end
   end
 end
+local flat, regs = {}, {}
 for h = 1, #a.hz do
-  for c = 1, n do out[#out + 1] = totals[h][c] end
+  for c = 1, n do flat[#flat + 1] = totals[h][c] end
 end
 for r, value in pairs(latest) do
-  out[#out + 1] = tonumber(r)
-  out[#out + 1] = tonumber(value)
+  regs[#regs + 1] = tonumber(r)
+  regs[#regs + 1] = tonumber(value)
 end
-redis.call("PEXPIRE", key, a.ttl)
-return out
+if a.ttl > 0 and #all > 0 then redis.call("PEXPIRE", key, a.ttl) end
+local state = redis.call("HMGET", KEYS[2], "q", "s", "p", "pt")
+return {applied, flat, regs, texts, state}

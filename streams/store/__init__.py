@@ -1,0 +1,53 @@
+"""The window store: the one place that talks to Redis.
+
+Per entity (shop, product, creator, category) a windows hash keeps, per anchor
+day (SCORING.md §1), the integer counters of ``models.counting`` as a packed
+row, the latest-value registers and labels, and, per source partition, the
+offset of the last event applied; a state hash keeps the entity's last
+published state, its message seq and the outbox (``lua/*.lua`` document the
+fields).
+
+Key layout (cluster-safe: every key of one entity shares one hash tag; ids
+cannot contain ``{`` or ``}``, so no id can reach another entity's slot):
+
+    <prefix>:{shop:S1}          windows hash (expires after the idle TTL)
+    <prefix>:{shop:S1}:st       state hash: seq, published state, outbox (kept)
+    <prefix>:{ev:EVENT_ID}      dedupe marker "<stream>:<partition>:<offset>" (expires)
+    <prefix>:{clock}            stream time, last swept day, sweep requests
+    <prefix>:{clock}:lease      the day-close sweep's lease
+
+Exactly-once effect on at-least-once delivery, per batch, in two round trips:
+1. one pipeline of ``SET marker NX GET`` per event: a marker that already holds
+   another position means an upstream duplicate (same event_id, other offset),
+   dropped; our own position means a redelivery, let through;
+2. one pipeline of one Lua call per touched entity, which applies the entity's
+   events whose offset is above its partition watermark and moves the watermark
+   in the same atomic call (a redelivered batch is skipped there), then returns
+   the entity's totals for every horizon and its published state; plus one
+   call advancing stream time.
+
+Modules: ``connection`` (the redis client, scripts, error translation: the
+only importer of redis), ``encoding`` (Lua arguments and replies, pure),
+``window_store`` (the ``WindowStore`` API).
+"""
+
+from streams.store.encoding import (
+    STREAM_CODE,
+    TOO_LATE_DAYS,
+    PublishedState,
+    Snapshot,
+    day_of,
+)
+from streams.store.window_store import ApplyResult, Commit, SweepStatus, WindowStore
+
+__all__ = [
+    "STREAM_CODE",
+    "TOO_LATE_DAYS",
+    "ApplyResult",
+    "Commit",
+    "PublishedState",
+    "Snapshot",
+    "SweepStatus",
+    "WindowStore",
+    "day_of",
+]

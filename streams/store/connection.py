@@ -1,0 +1,86 @@
+"""The Redis client: connection (standalone or cluster), Lua scripts, errors.
+
+The only module that imports ``redis``. Library errors become
+``StoreUnavailable`` (retriable) here, at the boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.resources
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+import redis.exceptions as redis_errors
+from redis.asyncio.cluster import RedisCluster
+
+from streams.errors import ScriptsMissing, StoreUnavailable
+from streams.settings import RedisSettings
+
+Client = aioredis.Redis | RedisCluster
+T = TypeVar("T")
+
+SCRIPTS = ("apply", "clock", "commit", "published", "sweep_done", "lease")
+
+
+async def connect(settings: RedisSettings) -> Client:
+    """A standalone or cluster client, whichever the server at the URL is."""
+    url = settings.url.reveal()
+    options: dict[str, Any] = {"socket_timeout": 10, "socket_connect_timeout": 5}
+    if settings.password is not None:
+        options["password"] = settings.password.reveal()
+    if settings.ssl_ca_file is not None:
+        options["ssl_ca_certs"] = str(settings.ssl_ca_file)
+    probe = aioredis.Redis.from_url(url, **options)
+    try:
+        info = await probe.info("cluster")
+    except (redis_errors.RedisError, OSError) as exc:
+        raise StoreUnavailable(f"cannot reach redis at {settings.describe_url()}: {exc}") from exc
+    finally:
+        await probe.aclose()
+    if info.get("cluster_enabled"):
+        return RedisCluster.from_url(url, **options)
+    return aioredis.Redis.from_url(url, **options)
+
+
+def script_text(name: str) -> str:
+    return (importlib.resources.files("streams.store") / "lua" / f"{name}.lua").read_text()
+
+
+async def load_scripts(client: Client) -> dict[str, str]:
+    """Load every script on every primary; name -> SHA1."""
+    return {name: await _load_everywhere(client, script_text(name)) for name in SCRIPTS}
+
+
+async def _load_everywhere(client: Client, text: str) -> str:
+    if isinstance(client, RedisCluster):
+        await client.initialize()
+        loads = (
+            client.execute_command("SCRIPT", "LOAD", text, target_nodes=node)
+            for node in client.get_primaries()
+        )
+        shas = {_text(sha) for sha in await asyncio.gather(*loads)}
+        assert len(shas) == 1, shas
+        return shas.pop()
+    return str(await client.script_load(text))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def guarded(call: Awaitable[T]) -> T:
+    """Await a Redis call, translating library errors into ``StoreUnavailable``."""
+    try:
+        return await call
+    except redis_errors.NoScriptError as exc:
+        raise ScriptsMissing("scripts missing (server restarted?)") from exc
+    except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
+        raise StoreUnavailable(f"redis: {exc}") from exc
+    except redis_errors.ClusterError as exc:
+        raise StoreUnavailable(f"redis cluster: {exc}") from exc
+    except redis_errors.ResponseError as exc:
+        if str(exc).startswith(("LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN")):
+            raise StoreUnavailable(f"redis: {exc}") from exc
+        raise

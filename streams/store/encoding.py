@@ -1,0 +1,137 @@
+"""Lua arguments and replies of the window store: pure data shuffling, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.counting import COUNTERS, REGISTERS, Contribution, contributions
+from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, EntityWindows
+from streams import codec
+from streams.contract import SourcedEvent, Stream, anchor_day
+
+LONGEST_DAYS = max(HORIZONS)
+TOO_LATE_DAYS = 90  # SCORING.md §1: an anchor day older than this before the as-of day
+STREAM_CODE = {
+    Stream.ORDERS: "O",
+    Stream.SHIPPING: "S",
+    Stream.REFUNDS: "R",
+    Stream.LIVESTREAM: "L",
+}
+_COUNTER_INDEX = {t: {n: i + 1 for i, n in enumerate(names)} for t, names in COUNTERS.items()}
+_REGISTER_INDEX = {t: {n: i + 1 for i, n in enumerate(names)} for t, names in REGISTERS.items()}
+
+EntityKey = tuple[str, str]  # (entity_type, entity_id)
+
+
+def day_of(ts_ms: int) -> int:
+    """The UTC+08:00 calendar day of an epoch-ms time (SCORING.md §1)."""
+    return anchor_day(ts_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedState:
+    """An entity's state hash: last committed seq and state, and its outbox entry."""
+
+    seq: int = 0
+    state: dict[str, Any] | None = None  # None: never published
+    pending: bytes | None = None  # committed message not yet marked published
+    pending_since_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What scoring needs of one entity: its windows, labels and published state."""
+
+    windows: EntityWindows
+    labels: dict[str, str]
+    published: PublishedState
+
+
+@dataclass(slots=True)
+class EntityBatch:
+    """One entity's share of a batch, in offset order, as Lua arguments."""
+
+    entity_type: str
+    entity_id: str
+    events: list[list[Any]] = field(default_factory=list)
+    last_event_id: str = ""
+
+
+def position(s: SourcedEvent) -> str:
+    return f"{STREAM_CODE[s.event.stream]}:{s.partition}:{s.offset}"
+
+
+def too_late(s: SourcedEvent, as_of_day: int) -> bool:
+    return day_of(s.event.anchor_ms) < as_of_day - TOO_LATE_DAYS
+
+
+def group_by_entity(events: Iterable[SourcedEvent]) -> dict[EntityKey, EntityBatch]:
+    """Each entity's contributions, ordered by (stream, partition, offset)."""
+    groups: dict[EntityKey, EntityBatch] = {}
+    for s in sorted(events, key=lambda s: (s.event.stream, s.partition, s.offset)):
+        watermark = f"o{STREAM_CODE[s.event.stream]}{s.partition}"
+        day = day_of(s.event.anchor_ms)
+        for c in contributions(s.event.type, s.event.body):
+            key = (c.entity_type, c.entity_id)
+            group = groups.setdefault(key, EntityBatch(c.entity_type, c.entity_id))
+            group.events.append([watermark, str(s.offset), day, *_changes(c, s)])
+            group.last_event_id = s.event.event_id
+    return groups
+
+
+def _changes(c: Contribution, s: SourcedEvent) -> tuple[list[Any], list[Any], list[Any]]:
+    index = _COUNTER_INDEX[c.entity_type]
+    counts = [x for name, delta in c.counts.items() for x in (index[name], delta)]
+    ts, eid = str(s.event.ts_ms), s.event.event_id
+    reg_index = _REGISTER_INDEX.get(c.entity_type, {})
+    regs = [x for n, v in c.registers.items() for x in (reg_index[n], ts, eid, v)]
+    labels = [x for n, text in c.labels.items() for x in (n, ts, eid, text)]
+    return counts, regs, labels
+
+
+def apply_args(entity_type: str, events: list[list[Any]], as_of_day: int, ttl_ms: int) -> bytes:
+    """The JSON argument of ``apply.lua``."""
+    return codec.dumps(
+        {
+            "n": len(COUNTERS[entity_type]),
+            "asof": as_of_day,
+            "keep": as_of_day - LONGEST_DAYS + 1,
+            "rkeep": as_of_day - REGISTER_WINDOW_DAYS + 1,
+            "hz": HORIZONS,
+            "ttl": ttl_ms,
+            "ev": events,
+        }
+    )
+
+
+def snapshot(key: EntityKey, as_of_day: int, reply: list[Any]) -> Snapshot:
+    """Parse ``apply.lua``'s reply: {applied, totals, registers, labels, state}."""
+    entity_type, entity_id = key
+    _, flat, regs, texts, state = reply
+    names = COUNTERS[entity_type]
+    n = len(names)
+    totals = {
+        horizon: dict(zip(names, flat[h * n : (h + 1) * n], strict=True))
+        for h, horizon in enumerate(HORIZONS)
+    }
+    reg_names = REGISTERS.get(entity_type, ())
+    latest = {reg_names[int(regs[i]) - 1]: int(regs[i + 1]) for i in range(0, len(regs), 2)}
+    labels = {_text(texts[i]): _text(texts[i + 1]) for i in range(0, len(texts), 2)}
+    windows = EntityWindows(entity_type, entity_id, as_of_day, totals, latest)
+    return Snapshot(windows, labels, _published(state))
+
+
+def _published(fields: list[Any]) -> PublishedState:
+    seq, state, pending, since = fields
+    return PublishedState(
+        seq=int(seq or 0),
+        state=codec.loads(state) if state else None,
+        pending=pending or None,
+        pending_since_ms=int(since) if since else None,
+    )
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,293 @@
+"""``WindowStore``: apply batches, read snapshots, commit and mark published states."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from models.counting import COUNTERS
+from streams.contract import SourcedEvent
+from streams.errors import ScriptsMissing
+from streams.settings import RedisSettings
+from streams.store import connection
+from streams.store.encoding import (
+    EntityBatch,
+    EntityKey,
+    Snapshot,
+    apply_args,
+    day_of,
+    group_by_entity,
+    position,
+    snapshot,
+    too_late,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What one batch did to the store, and the touched entities as they are now."""
+
+    too_late: list[int]  # indexes into the batch: rejected, nothing applied
+    duplicates: int  # upstream duplicates dropped (same event_id, another offset)
+    applied: int  # entity updates applied (an event touches up to four entities)
+    skipped: int  # entity updates skipped as applied before (redelivery)
+    entities: dict[EntityKey, Snapshot]
+    causes: dict[EntityKey, str]  # the last event applied to each touched entity
+    as_of_day: int
+    stream_time_ms: int | None
+    round_trips: int
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """A decided state change: publish ``message`` as seq ``based_on_seq + 1``."""
+
+    entity_type: str
+    entity_id: str
+    based_on_seq: int
+    state: dict[str, Any]
+    message: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SweepStatus:
+    """The clock: stream time, the last swept day, sweep requests made and answered."""
+
+    stream_time_ms: int | None
+    swept_day: int | None
+    requested: int
+    handled: int
+
+    @property
+    def due_day(self) -> int | None:
+        """The as-of day a sweep should run for now, or None if none is due."""
+        if self.stream_time_ms is None:
+            return None
+        day = day_of(self.stream_time_ms)
+        behind = self.swept_day is None or day > self.swept_day
+        return day if behind or self.requested > self.handled else None
+
+
+class WindowStore:
+    """Rolling per-day windows and published states in Redis (standalone or cluster)."""
+
+    def __init__(self, client: connection.Client, settings: RedisSettings) -> None:
+        self._client = client
+        self._prefix = settings.key_prefix
+        self._dedupe_ms = int(settings.dedupe_horizon_s * 1000)
+        self._ttl_ms = int(settings.entity_ttl_s * 1000)
+        self._shas: dict[str, str] = {}
+        self._stream_time_ms: int | None = None
+
+    @classmethod
+    async def connect(cls, settings: RedisSettings) -> WindowStore:
+        """Connect (auto-detecting cluster mode), load the scripts, read stream time."""
+        store = cls(await connection.connect(settings), settings)
+        store._shas = await connection.guarded(connection.load_scripts(store._client))
+        store._stream_time_ms = await store.stream_time_ms()
+        return store
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    # --- keys ---------------------------------------------------------------------------
+
+    def entity_key(self, entity_type: str, entity_id: str) -> str:
+        return f"{self._prefix}:{{{entity_type}:{entity_id}}}"
+
+    def state_key(self, entity_type: str, entity_id: str) -> str:
+        return f"{self.entity_key(entity_type, entity_id)}:st"
+
+    def _marker_key(self, event_id: str) -> str:
+        return f"{self._prefix}:{{ev:{event_id}}}"
+
+    @property
+    def _clock_key(self) -> str:
+        return f"{self._prefix}:{{clock}}"
+
+    # --- applying batches ---------------------------------------------------------------
+
+    async def apply(self, batch: Sequence[SourcedEvent]) -> ApplyResult:
+        """Apply a validated batch; idempotent under redelivery of the same positions."""
+        return await self._run(self._apply(batch))
+
+    async def _apply(self, batch: Sequence[SourcedEvent]) -> ApplyResult:
+        batch_max = max((s.event.ts_ms for s in batch), default=None)
+        now_ms = _max_opt(self._stream_time_ms, batch_max)
+        as_of = day_of(now_ms) if now_ms is not None else 0
+        late = [i for i, s in enumerate(batch) if too_late(s, as_of)]
+        fresh = [s for i, s in enumerate(batch) if i not in set(late)]
+        unique = await self._drop_upstream_duplicates(fresh)
+        groups = group_by_entity(unique)
+        replies: list[Any] = await self._apply_groups(groups, as_of, batch_max) if batch else []
+        clock = replies.pop() if replies else None
+        self._stream_time_ms = _max_opt(self._stream_time_ms, _int_or_none(clock))
+        entities = {k: snapshot(k, as_of, r) for k, r in zip(groups, replies, strict=True)}
+        applied = sum(int(reply[0]) for reply in replies)
+        return ApplyResult(
+            too_late=late,
+            duplicates=len(fresh) - len(unique),
+            applied=applied,
+            skipped=sum(len(g.events) for g in groups.values()) - applied,
+            entities=entities,
+            causes={k: g.last_event_id for k, g in groups.items()},
+            as_of_day=as_of,
+            stream_time_ms=self._stream_time_ms,
+            round_trips=int(bool(fresh)) + int(bool(batch)),
+        )
+
+    async def _drop_upstream_duplicates(self, events: list[SourcedEvent]) -> list[SourcedEvent]:
+        if not events:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        positions = [position(s) for s in events]
+        for s, pos in zip(events, positions, strict=True):
+            key = self._marker_key(s.event.event_id)
+            pipe.set(key, pos, nx=True, get=True, px=self._dedupe_ms)
+        before = await pipe.execute()
+        return [
+            s
+            for s, pos, old in zip(events, positions, before, strict=True)
+            if old is None or old.decode() == pos
+        ]
+
+    async def _apply_groups(
+        self, groups: dict[EntityKey, EntityBatch], as_of: int, batch_max: int | None
+    ) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        for group in groups.values():
+            args = apply_args(group.entity_type, group.events, as_of, self._ttl_ms)
+            self._evalsha(
+                pipe, "apply", self._entity_keys(group.entity_type, group.entity_id), args
+            )
+        stamp = "" if batch_max is None else str(batch_max)
+        self._evalsha(pipe, "clock", [self._clock_key], stamp)
+        return list(await pipe.execute())
+
+    def _entity_keys(self, entity_type: str, entity_id: str) -> list[str]:
+        return [self.entity_key(entity_type, entity_id), self.state_key(entity_type, entity_id)]
+
+    # --- snapshots, commits, outbox -------------------------------------------------------
+
+    async def snapshots(
+        self, keys: Sequence[EntityKey], as_of_day: int
+    ) -> dict[EntityKey, Snapshot]:
+        """Windows, labels and published state of many entities as of a day: one round trip."""
+        if not keys:
+            return {}
+        pipe = self._client.pipeline(transaction=False)
+        for entity_type, entity_id in keys:
+            args = apply_args(entity_type, [], as_of_day, 0)
+            self._evalsha(pipe, "apply", self._entity_keys(entity_type, entity_id), args)
+        replies = await self._run(pipe.execute())
+        return {
+            key: snapshot(key, as_of_day, reply) for key, reply in zip(keys, replies, strict=True)
+        }
+
+    async def read(self, entity_type: str, entity_id: str, as_of_day: int) -> Snapshot:
+        """One entity's snapshot as of a day."""
+        return (await self.snapshots([(entity_type, entity_id)], as_of_day))[
+            (entity_type, entity_id)
+        ]
+
+    async def commit(self, commits: Sequence[Commit], now_ms: int) -> list[int]:
+        """Write each decided state with its outbox message, if still based on the current seq.
+
+        Per commit: the new seq; 0 if the seq moved since the decision; -1 if an
+        earlier message still waits to be marked published.
+        """
+        if not commits:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for c in commits:
+            args = [str(c.based_on_seq), _json(c.state), c.message, str(now_ms)]
+            self._evalsha(pipe, "commit", [self.state_key(c.entity_type, c.entity_id)], *args)
+        return [int(r) for r in await self._run(pipe.execute())]
+
+    async def mark_published(self, published: Sequence[tuple[EntityKey, int]]) -> None:
+        """Clear the outbox entries of messages the broker has acknowledged."""
+        if not published:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for (entity_type, entity_id), seq in published:
+            self._evalsha(pipe, "published", [self.state_key(entity_type, entity_id)], str(seq))
+        await self._run(pipe.execute())
+
+    # --- clock and day-close sweeps ---------------------------------------------------------
+
+    async def stream_time_ms(self) -> int | None:
+        """The deployment's stream time (largest ts processed), or None before any."""
+        return _int_or_none(await self._run(self._eval("clock", [self._clock_key], "")))
+
+    async def sweep_status(self) -> SweepStatus:
+        t, d, r, h = await self._run(self._client.hmget(self._clock_key, ["t", "d", "r", "h"]))
+        return SweepStatus(_int_or_none(t), _int_or_none(d), int(r or 0), int(h or 0))
+
+    async def request_sweep(self) -> int:
+        """Ask the workers for a sweep as of the current stream time; its request number."""
+        return int(await self._run(self._client.hincrby(self._clock_key, "r", 1)))
+
+    async def finish_sweep(self, day: int, request: int) -> None:
+        await self._run(self._eval("sweep_done", [self._clock_key], str(day), str(request)))
+
+    async def acquire_lease(self, owner: str, ttl_ms: int) -> bool:
+        """Take the sweep lease if nobody holds it (or renew it if we do)."""
+        key = f"{self._clock_key}:lease"
+        if await self._run(self._eval("lease", [key], owner, str(ttl_ms))):
+            return True
+        return bool(await self._run(self._client.set(key, owner, nx=True, px=ttl_ms)))
+
+    async def release_lease(self, owner: str) -> None:
+        await self._run(self._eval("lease", [f"{self._clock_key}:lease"], owner, "0"))
+
+    # --- listing ----------------------------------------------------------------------------
+
+    async def entities(self) -> AsyncIterator[EntityKey]:
+        """Every (entity_type, entity_id) with a windows hash; order unspecified."""
+        async for raw in self._client.scan_iter(match=f"{self._prefix}:{{*}}", count=1000):
+            tag = raw.decode()[len(self._prefix) + 2 : -1]
+            entity_type, _, entity_id = tag.partition(":")
+            if entity_type in COUNTERS:
+                yield entity_type, entity_id
+
+    async def memory_usage(self, entity_type: str, entity_id: str) -> int:
+        """Bytes Redis reports for one entity's windows hash (``MEMORY USAGE``)."""
+        key = self.entity_key(entity_type, entity_id)
+        used: Any = await self._run(self._client.memory_usage(key, samples=0))
+        return int(used or 0)
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _evalsha(self, pipe: Any, script: str, keys: list[str], *args: Any) -> None:
+        pipe.execute_command("EVALSHA", self._shas[script], len(keys), *keys, *args)
+
+    def _eval(self, script: str, keys: list[str], *args: Any) -> Awaitable[Any]:
+        sha = self._shas[script]
+        return self._client.execute_command("EVALSHA", sha, len(keys), *keys, *args)
+
+    async def _run(self, call: Awaitable[T]) -> T:
+        """Translate errors; after a server restart, reload the scripts for the retry."""
+        try:
+            return await connection.guarded(call)
+        except ScriptsMissing:
+            self._shas = await connection.guarded(connection.load_scripts(self._client))
+            raise
+
+
+def _json(state: dict[str, Any]) -> bytes:
+    from streams import codec
+
+    return codec.dumps(state)
+
+
+def _max_opt(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    return a if b is None else max(a, b)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
