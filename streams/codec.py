@@ -22,3 +22,8 @@ def dumps(obj: Any) -> bytes:
 def dumps_sorted(obj: Any) -> bytes:
     """Serialise with sorted keys: stable bytes for files and snapshots."""
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+def dumps_pretty(obj: Any) -> bytes:
+    """Indented, sorted JSON for people."""
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)

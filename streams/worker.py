@@ -11,13 +11,18 @@ from dataclasses import dataclass
 
 import faust
 
+from models import load_models
 from streams import web
+from streams.agents import day_close
 from streams.agents import intake as intake_agents
 from streams.app import create_app
-from streams.intake import EventSink, Intake
+from streams.intake import Intake
 from streams.metrics import Metrics
+from streams.rescoring import Rescorer
 from streams.scoring import ScoringStage
 from streams.settings import Settings
+from streams.store.handle import StoreHandle
+from streams.sweep import DayCloseSweeper
 from streams.topics import Topics, declare_topics
 
 
@@ -29,16 +34,20 @@ class Worker:
     app: faust.App
     topics: Topics
     metrics: Metrics
-    intake: Intake
+    store: StoreHandle
 
 
-def build(settings: Settings, sink: EventSink | None = None) -> Worker:
-    """Wire a worker: topics, metrics, the intake agents and the web pages."""
+def build(settings: Settings) -> Worker:
+    """Wire a worker: topics, metrics, store, agents, the day-close timer, web pages."""
     app = create_app(settings)
     topics = declare_topics(app, settings.topics)
     metrics = Metrics()
-    sink = sink or ScoringStage(settings.redis, metrics)
-    intake = Intake(sink=sink, dead_letters=topics.dlq, metrics=metrics)
-    intake_agents.register(app, topics, intake, settings.worker)
-    web.register(app, metrics)
-    return Worker(settings, app, topics, metrics, intake)
+    models = load_models()
+    store = StoreHandle(settings.redis, metrics)
+    rescorer = Rescorer(store, topics.weights, metrics, models)
+    stage = ScoringStage(store, rescorer, metrics)
+    intake = Intake(sink=stage, dead_letters=topics.dlq, metrics=metrics)
+    intake_agents.register(app, topics, intake, settings.worker, metrics)
+    day_close.register(app, DayCloseSweeper(store, rescorer, metrics))
+    web.register(app, metrics, store, models)
+    return Worker(settings, app, topics, metrics, store)

@@ -107,3 +107,29 @@ def committed(
         return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
 
     return asyncio.run(run())
+
+
+def consume_all(bootstrap: str, topic: str, idle_s: float = 2.0) -> list[Any]:
+    """Every record of ``topic`` from the beginning, until none arrives for ``idle_s``."""
+
+    async def run() -> list[Any]:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        out: list[Any] = []
+        quiet_since = time.monotonic()
+        try:
+            while time.monotonic() - quiet_since < idle_s:
+                batches = await consumer.getmany(timeout_ms=250)
+                for records in batches.values():
+                    out.extend(records)
+                    quiet_since = time.monotonic()
+        finally:
+            await consumer.stop()
+        return out
+
+    return asyncio.run(run())

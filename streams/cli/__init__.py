@@ -3,6 +3,8 @@
     vane worker [FAUST WORKER OPTIONS]   run a worker (Faust's own worker command)
     vane stack                           run the embedded Kafka + Redis in the foreground
     vane demo                            the stack, a worker and example events, watched
+    vane explain TYPE ID                 an entity's score and the arithmetic behind it
+    vane sweep                           ask the workers for a day-close sweep now
 
 ``vane worker`` is Faust's ``worker`` command bound to Vane's app, so it takes
 Faust's options (``-l info``, ``--web-port``, ...). Configuration comes from
@@ -18,7 +20,7 @@ from typing import Any
 
 import click
 
-from streams.errors import ConfigError, StackError
+from streams.errors import ConfigError, StackError, VaneError
 
 USAGE_ERROR = 2
 
@@ -30,9 +32,9 @@ def vane() -> None:
 
 def _register_commands() -> None:
     """Each command lives in its own module under streams/cli/."""
-    from streams.cli import demo, stack, worker
+    from streams.cli import demo, explain, stack, sweep, worker
 
-    for module in (worker, stack, demo):
+    for module in (worker, stack, demo, explain, sweep):
         vane.add_command(module.command)
 
 
@@ -49,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"configuration: {exc}", USAGE_ERROR)
     except StackError as exc:
         return _fail(f"embedded stack: {exc}", 1)
+    except VaneError as exc:
+        return _fail(str(exc), 1)
     return result if isinstance(result, int) else 0
 
 

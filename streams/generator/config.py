@@ -1,14 +1,14 @@
 """The generator's knobs: one frozen object, checked once.
 
-    >>> cfg = GeneratorConfig(days=7, shops=20, creators=5, orders_per_day=200, seed=1)
-    >>> cfg.end_ms - cfg.start_ms == 7 * DAY_MS
-    True
+>>> cfg = GeneratorConfig(days=7, shops=20, creators=5, orders_per_day=200, seed=1)
+>>> cfg.end_ms - cfg.start_ms == 7 * DAY_MS
+True
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
 DAY_MS: Final = 86_400_000
@@ -22,7 +22,7 @@ def epoch_ms(moment: datetime) -> int:
     """Epoch milliseconds of an aware datetime (a naive one is taken as UTC+08:00)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC8)
-    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,430 @@
+"""Consumer lag of the worker's group, and a Burrow-style status per partition.
+
+Two halves, kept apart:
+
+- the evaluator (``Status``, ``Sample``, ``LagRules``, ``evaluate``,
+  ``PartitionWindow``): pure, no I/O, tested as a table;
+- the sampler (``KafkaReader``, ``LagSampler``, ``register``): every
+  ``interval_s`` it reads the group's committed offsets and, with one fetch at
+  those offsets, each partition's high watermark and the timestamp of the
+  oldest uncommitted record, then feeds the evaluator and the gauges.
+
+Definitions (docs/operations.md has the full text):
+
+- lag in messages = high watermark - committed offset (0 when negative);
+- lag in seconds = wall-clock age of the record at the committed offset (its
+  Kafka timestamp), i.e. of the oldest message not yet committed; 0 when lag is 0.
+
+Every worker reports every partition of the group's input topics (its own
+non-group consumer and admin client); in Prometheus take ``max by (topic,
+partition)``. The high watermark comes from a fetch response, never from
+ListOffsets, which is wrong on Tansu (INFRA.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import pairwise
+from typing import Any
+
+import faust
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from faust.web import Request, Response, View
+
+from streams.metrics import Metrics
+from streams.settings import KafkaSettings, Settings, WorkerSettings
+from streams.topics import Topics, input_topic_names
+
+log = logging.getLogger(__name__)
+
+HEAD_FETCH_BYTES = 64 * 1024  # one record's timestamp is all we read per partition
+
+
+class Status(StrEnum):
+    """A partition's status, as Burrow names them (see ``evaluate``)."""
+
+    OK = "OK"
+    WARN = "WARN"
+    STALL = "STALL"
+    STOP = "STOP"
+    REWIND = "REWIND"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One observation of a partition: ``Sample(at_s=10.0, committed=5, end=9).lag == 4``."""
+
+    at_s: float  # wall clock, epoch seconds
+    committed: int  # the group's committed offset (next offset to consume)
+    end: int  # high watermark (offset of the next message to be written)
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.end - self.committed)
+
+
+@dataclass(frozen=True, slots=True)
+class LagRules:
+    """How often to sample, how many samples make a window, when a stall is a stop."""
+
+    interval_s: float = 2.0
+    window: int = 10
+    stop_after_s: float = 120.0
+
+    @classmethod
+    def from_settings(cls, worker: WorkerSettings) -> LagRules:
+        """The rules from ``VANE_LAG_*`` settings where they exist, else the defaults."""
+        defaults = cls()
+        return cls(
+            interval_s=getattr(worker, "lag_interval_s", defaults.interval_s),
+            window=getattr(worker, "lag_window", defaults.window),
+            stop_after_s=getattr(worker, "lag_stop_after_s", defaults.stop_after_s),
+        )
+
+
+def evaluate(samples: Sequence[Sample], moved_at_s: float, rules: LagRules) -> Status:
+    """The status of a partition from its window of samples, oldest first.
+
+    ``moved_at_s`` is when the committed offset last changed (or was first seen).
+    First matching rule wins:
+
+    1. OK      fewer than 2 samples, or no lag now;
+    2. REWIND  the committed offset went backwards inside the window;
+    3. OK      the lag was 0 somewhere in the window (caught up a moment ago);
+    4. STOP    the committed offset has not moved for ``stop_after_s``;
+    5. STALL   the window is full and the committed offset did not move across it;
+    6. WARN    the window is full, the offset moves, but the lag never shrank
+               between two consecutive samples (the group is falling behind);
+    7. OK      otherwise.
+    """
+    newest = samples[-1] if samples else None
+    if newest is None or len(samples) < 2 or newest.lag == 0:
+        return Status.OK
+    if any(b.committed < a.committed for a, b in pairwise(samples)):
+        return Status.REWIND
+    if any(s.lag == 0 for s in samples):
+        return Status.OK
+    if newest.at_s - moved_at_s >= rules.stop_after_s:
+        return Status.STOP
+    if len(samples) < rules.window:
+        return Status.OK
+    if samples[0].committed == newest.committed:
+        return Status.STALL
+    if all(b.lag >= a.lag for a, b in pairwise(samples)):
+        return Status.WARN
+    return Status.OK
+
+
+@dataclass(slots=True)
+class PartitionWindow:
+    """The sliding window of one partition: feed samples, read the status."""
+
+    rules: LagRules
+    samples: deque[Sample] = field(init=False)
+    moved_at_s: float = 0.0
+    status: Status = Status.OK
+
+    def __post_init__(self) -> None:
+        self.samples = deque(maxlen=self.rules.window)
+
+    def observe(self, sample: Sample) -> Status:
+        last = self.samples[-1] if self.samples else None
+        if last is None or last.committed != sample.committed:
+            self.moved_at_s = sample.at_s
+        self.samples.append(sample)
+        self.status = evaluate(self.samples, self.moved_at_s, self.rules)
+        return self.status
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the reader learnt about one partition in one round."""
+
+    committed: int  # committed offset, or the first available one when none is committed
+    end: int  # high watermark
+    head_ts_ms: int | None  # timestamp of the record at ``committed``, when lag > 0
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionView:
+    """The latest figures of one partition, as shown on ``/lag`` and in the gauges."""
+
+    topic: str
+    partition: int
+    committed: int
+    end: int
+    lag: int
+    lag_seconds: float
+    status: Status
+
+
+def client_options(kafka: KafkaSettings) -> dict[str, Any]:
+    """aiokafka connection options (security) for these settings."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": [h.strip() for h in kafka.bootstrap.split(",")],
+        "security_protocol": kafka.security_protocol,
+    }
+    if kafka.security_protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(cafile=kafka.ssl_cafile)
+        if kafka.ssl_certfile is not None:
+            context.load_cert_chain(kafka.ssl_certfile, kafka.ssl_keyfile)
+        options["ssl_context"] = context
+    if kafka.security_protocol.startswith("SASL"):
+        options["sasl_mechanism"] = kafka.sasl_mechanism
+        options["sasl_plain_username"] = kafka.sasl_username
+        password = kafka.sasl_password
+        options["sasl_plain_password"] = password.reveal() if password else None
+    return options
+
+
+class KafkaReader:
+    """Reads committed offsets, high watermarks and head timestamps; owns its clients."""
+
+    def __init__(self, kafka: KafkaSettings, group: str, topics: Iterable[str]) -> None:
+        self._options = client_options(kafka)
+        self._group = group
+        self._topics = sorted(set(topics))
+        self._consumer: AIOKafkaConsumer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def read(self, timeout_s: float) -> dict[TopicPartition, Reading]:
+        consumer, admin = await self._clients()
+        tps = await self._partitions(consumer)
+        if not tps:
+            return {}
+        offsets = await admin.list_consumer_group_offsets(self._group, partitions=tps)
+        committed = {tp: offsets[tp].offset if tp in offsets else -1 for tp in tps}
+        return await self._fetch_heads(consumer, committed, timeout_s)
+
+    async def close(self) -> None:
+        consumer, admin, self._consumer, self._admin = self._consumer, self._admin, None, None
+        if consumer is not None:
+            await consumer.stop()
+        if admin is not None:
+            await admin.close()
+
+    async def _clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaAdminClient]:
+        if self._consumer is None or self._admin is None:
+            await self.close()
+            consumer = AIOKafkaConsumer(
+                **self._options,
+                client_id="vane-lag",
+                group_id=None,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                fetch_max_wait_ms=100,
+                max_partition_fetch_bytes=HEAD_FETCH_BYTES,
+            )
+            self._consumer = consumer
+            await consumer.start()
+            self._admin = AIOKafkaAdminClient(**self._options, client_id="vane-lag")
+            await self._admin.start()
+        return self._consumer, self._admin
+
+    async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+        known = await consumer.topics()
+        tps = [
+            TopicPartition(topic, p)
+            for topic in self._topics
+            if topic in known
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if set(tps) != consumer.assignment():
+            consumer.assign(tps)
+            consumer.pause(*tps)
+        return tps
+
+    async def _fetch_heads(
+        self, consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int], timeout_s: float
+    ) -> dict[TopicPartition, Reading]:
+        """One fetch at the committed offsets: high watermarks and head records."""
+        started_ms = int(time.time() * 1000)
+        for tp, offset in committed.items():
+            if offset >= 0:
+                consumer.seek(tp, offset)
+        unset = [tp for tp, offset in committed.items() if offset < 0]
+        if unset:
+            await consumer.seek_to_beginning(*unset)
+        tps = list(committed)
+        heads: dict[TopicPartition, Any] = {}
+        consumer.resume(*tps)
+        try:
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline and _pending(consumer, committed, heads, started_ms):
+                batches = await consumer.getmany(*tps, timeout_ms=100)
+                for tp, records in batches.items():
+                    heads.setdefault(tp, records[0])
+        finally:
+            consumer.pause(*tps)
+        return _readings(consumer, committed, heads, started_ms)
+
+
+def _fresh(consumer: AIOKafkaConsumer, tp: TopicPartition, started_ms: int) -> bool:
+    polled = consumer.last_poll_timestamp(tp)
+    return polled is not None and polled >= started_ms
+
+
+def _pending(
+    consumer: AIOKafkaConsumer,
+    committed: dict[TopicPartition, int],
+    heads: dict[TopicPartition, Any],
+    started_ms: int,
+) -> bool:
+    """True while a partition still owes us a fresh high watermark or its head record."""
+    for tp, offset in committed.items():
+        if not _fresh(consumer, tp, started_ms):
+            return True
+        if tp not in heads and (consumer.highwater(tp) or 0) > max(offset, 0):
+            return True
+    return False
+
+
+def _readings(
+    consumer: AIOKafkaConsumer,
+    committed: dict[TopicPartition, int],
+    heads: dict[TopicPartition, Any],
+    started_ms: int,
+) -> dict[TopicPartition, Reading]:
+    out: dict[TopicPartition, Reading] = {}
+    for tp, offset in committed.items():
+        if not _fresh(consumer, tp, started_ms):
+            continue  # no fresh high watermark this round: report nothing rather than stale
+        end = consumer.highwater(tp) or 0
+        head = heads.get(tp)
+        start = offset if offset >= 0 else (head.offset if head is not None else end)
+        out[tp] = Reading(start, end, head.timestamp if head is not None else None)
+    return out
+
+
+class LagSampler:
+    """The worker's sampling loop: readings in, windows, gauges and ``/lag`` out."""
+
+    def __init__(
+        self, reader: KafkaReader, metrics: Metrics, rules: LagRules, group: str
+    ) -> None:
+        self.reader = reader
+        self.metrics = metrics
+        self.rules = rules
+        self.group = group
+        self.windows: dict[TopicPartition, PartitionWindow] = {}
+        self.views: dict[TopicPartition, PartitionView] = {}
+        self.sampled_at_s: float | None = None
+        self._failing = False
+
+    async def run(self) -> None:
+        """Sample every ``interval_s`` until cancelled; a broker outage is logged, not fatal."""
+        try:
+            while True:
+                await self.tick()
+                await asyncio.sleep(self.rules.interval_s)
+        finally:
+            await self.reader.close()
+
+    async def tick(self) -> None:
+        timeout_s = max(1.0, self.rules.interval_s)
+        try:
+            readings = await asyncio.wait_for(self.reader.read(timeout_s), timeout_s * 3)
+        except Exception as exc:  # any failure: log once per outage, reconnect next time
+            self._log_failure(exc)
+            await self._reset()
+            return
+        if self._failing:
+            log.info("lag sampler: reading Kafka again")
+        self._failing = False
+        self.record(readings, time.time())
+
+    def record(self, readings: dict[TopicPartition, Reading], now_s: float) -> None:
+        """Feed one round of readings into the windows and the gauges."""
+        for tp, reading in readings.items():
+            window = self.windows.setdefault(tp, PartitionWindow(self.rules))
+            sample = Sample(now_s, reading.committed, reading.end)
+            status = window.observe(sample)
+            self.views[tp] = PartitionView(
+                tp.topic,
+                tp.partition,
+                reading.committed,
+                reading.end,
+                sample.lag,
+                _lag_seconds(sample, reading.head_ts_ms, now_s),
+                status,
+            )
+            self._publish(self.views[tp])
+        self.sampled_at_s = now_s
+
+    def _publish(self, view: PartitionView) -> None:
+        labels = (view.topic, str(view.partition))
+        self.metrics.consumer_lag_messages.labels(*labels).set(view.lag)
+        self.metrics.consumer_lag_seconds.labels(*labels).set(view.lag_seconds)
+        for status in Status:
+            value = 1.0 if status is view.status else 0.0
+            self.metrics.partition_status.labels(*labels, status.value).set(value)
+
+    def _log_failure(self, exc: BaseException) -> None:
+        level = logging.DEBUG if self._failing else logging.WARNING
+        log.log(level, "lag sampler: cannot read Kafka (%s: %s)", type(exc).__name__, exc)
+        self._failing = True
+
+    async def _reset(self) -> None:
+        try:
+            await asyncio.wait_for(self.reader.close(), self.rules.interval_s * 2 + 1)
+        except Exception as exc:
+            log.debug("lag sampler: closing clients failed: %s", exc)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The latest figures as plain values (the ``/lag`` page)."""
+        return {
+            "group": self.group,
+            "sampled_at": self.sampled_at_s,
+            "partitions": [
+                {**_view_fields(view), "status": view.status.value}
+                for _, view in sorted(self.views.items())
+            ],
+        }
+
+
+def _lag_seconds(sample: Sample, head_ts_ms: int | None, now_s: float) -> float:
+    if sample.lag == 0 or head_ts_ms is None:
+        return 0.0
+    return max(0.0, now_s - head_ts_ms / 1000)
+
+
+def _view_fields(view: PartitionView) -> dict[str, Any]:
+    return {
+        "topic": view.topic,
+        "partition": view.partition,
+        "committed": view.committed,
+        "end": view.end,
+        "lag": view.lag,
+        "lag_seconds": round(view.lag_seconds, 3),
+    }
+
+
+def register(
+    app: faust.App,
+    settings: Settings,
+    metrics: Metrics,
+    topics: Topics,
+    *,
+    rules: LagRules | None = None,
+) -> LagSampler:
+    """Run a lag sampler in the worker and serve its figures on ``/lag``."""
+    rules = rules or LagRules.from_settings(settings.worker)
+    group = settings.worker.app_id
+    names = input_topic_names(settings.topics).values()
+    sampler = LagSampler(KafkaReader(settings.kafka, group, names), metrics, rules, group)
+    app.task(sampler.run)
+
+    @app.page("/lag")
+    class LagPage(View):
+        async def get(self, request: Request, **kwargs: Any) -> Response:
+            return self.json(sampler.snapshot())
+
+    return sampler

@@ -1,0 +1,160 @@
+"""End to end: events drive a real worker; the weight topic and the final scores are right."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models import load_models, plain_band, score
+from models.windows import EntityWindows
+from streams import codec
+from streams.cli.sweep import wait_for_sweep
+from streams.settings import RedisSettings, Secret
+from streams.store import WindowStore
+from tests import kafka_helpers as kafka
+from tests import weight_topic
+from tests.infra import Infra
+from tests.reference import Expected, random_body, reference
+from tests.samples import STREAM_OF_TYPE, key_of
+from tests.worker_process import WorkerProcess, topic_names, wait_until, worker_env
+
+pytestmark = pytest.mark.integration
+
+EVENTS = 4000
+MODELS = load_models()
+
+
+def expected_scores(bodies: list[dict[str, Any]]) -> dict[tuple[str, str], float | None]:
+    """The rulebook applied to all events as of the final stream time, in process."""
+    as_of, totals = reference(bodies)
+    categories = _latest_category(bodies)
+    out = {}
+    for (entity_type, entity_id), _ in totals.items():
+        if entity_type not in MODELS:
+            continue
+        category = None
+        if entity_type == "product" and entity_id in categories:
+            category = _windows(totals, as_of, "category", categories[entity_id])
+        windows = _windows(totals, as_of, entity_type, entity_id)
+        out[(entity_type, entity_id)] = score(
+            MODELS[entity_type], windows, category=category
+        ).value
+    return out
+
+
+def _windows(totals: Expected, as_of: int, entity_type: str, entity_id: str) -> EntityWindows:
+    by_horizon, latest = totals.get((entity_type, entity_id), ({7: {}, 30: {}, 90: {}}, {}))
+    return EntityWindows(entity_type, entity_id, as_of, by_horizon, latest)
+
+
+def _latest_category(bodies: list[dict[str, Any]]) -> dict[str, str]:
+    paid = sorted(
+        (b for b in bodies if b["type"] == "order.paid"), key=lambda b: (b["ts"], b["event_id"])
+    )
+    return {b["product_id"]: b["category_id"] for b in paid}
+
+
+def allowed_tiers(entity_type: str, value: float | None) -> set[str]:
+    """Tiers the hysteresis rule allows for a final score (exactly one outside the bands)."""
+    config = MODELS[entity_type]
+    if value is None:
+        return {config.tiers.unrated}
+    near = {
+        band.name
+        for band in config.tiers.bands
+        for edge in (band.min_score,)
+        if edge > 0 and abs(value - edge) <= config.tiers.margin
+    }
+    if not near:
+        return {plain_band(config.tiers, value)}
+    names = [b.name for b in config.tiers.bands]
+    plain = plain_band(config.tiers, value)
+    i = names.index(plain)
+    return {plain, *names[max(0, i - 1) : i + 2]}
+
+
+def _scores_page(port: int, entity_type: str, entity_id: str) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{port}/scores/{entity_type}/{entity_id}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+async def _sweep_and_list(url: str, prefix: str) -> list[tuple[str, str]]:
+    store = await WindowStore.connect(RedisSettings(url=Secret(url), key_prefix=prefix))
+    try:
+        await wait_for_sweep(store, await store.request_sweep(), 120)
+        return [key async for key in store.entities() if key[0] in MODELS]
+    finally:
+        await store.close()
+
+
+def test_weight_updates_and_final_scores(infra: Infra, unique: str, tmp_path: Path) -> None:
+    rng = random.Random(11)
+    bodies = [random_body(rng, n, span_days=45) for n in range(EVENTS)]
+    topics = topic_names(unique)
+    kafka.create_topics(infra.kafka_bootstrap, list(topics.values()))
+    env = worker_env(infra, unique, topics, tmp_path)
+    records = [
+        (topics[STREAM_OF_TYPE[b["type"]].value], key_of(b), codec.dumps(b)) for b in bodies
+    ]
+
+    with WorkerProcess(env, tmp_path / "worker.log") as worker:
+        ends = kafka.produce_keyed(infra.kafka_bootstrap, records)
+        group = env["VANE_APP_ID"]
+
+        def done() -> bool:
+            return kafka.committed(infra.kafka_bootstrap, group, list(ends)) == ends
+
+        wait_until(done, 120, interval_s=0.5, what="every event consumed and committed")
+        entities = asyncio.run(_sweep_and_list(infra.redis_url, env["VANE_REDIS_KEY_PREFIX"]))
+        pages = {key: _scores_page(worker.web_port, *key) for key in entities}
+        missing = urllib.request.Request(f"http://127.0.0.1:{worker.web_port}/scores/shop/nope")
+        with pytest.raises(urllib.error.HTTPError) as not_found:
+            urllib.request.urlopen(missing, timeout=5)
+        worker.assert_running()
+
+    assert not_found.value.code == 404
+    assert json.loads(not_found.value.read())["error"] == "not_found"
+    records = kafka.consume_all(infra.kafka_bootstrap, topics["weights"])
+    last = weight_topic.check(records)
+    assert last, "some entities changed tier"
+    rated = sum(1 for p in pages.values() if p["score"] is not None)
+    print(
+        f"{len(records)} weight updates for {len(last)} keys; {len(pages)} entities, {rated} rated"
+    )
+    expected = expected_scores(bodies)
+    assert set(expected) == set(pages)
+    for key, page in pages.items():
+        want = expected[key]
+        got = page["score_exact"]
+        assert (got is None) == (want is None), key
+        if want is not None:
+            assert abs(got - want) <= 1e-9, (key, got, want)
+        assert page["tier"] in allowed_tiers(key[0], want), (key, page["tier"], want)
+        published = last.get(f"{key[0]}:{key[1]}")
+        state = {f: page["published"][f] for f in ("tier", "weight", "boost")}
+        if published is None:
+            assert state == {"tier": "NEW", "weight": 1.0, "boost": 1.0}, key
+        else:
+            assert state == {f: published[f] for f in ("tier", "weight", "boost")}, key
+            assert page["published"]["seq"] == published["seq"]
+        assert (page["tier"], page["weight"], page["boost"]) == tuple(state.values()), key
+
+    # vane explain --json says the same as /scores, for a few entities.
+    sample_keys = sorted(pages)[:: max(1, len(pages) // 5)]
+    cli_env = {**os.environ, **env}
+    for key in sample_keys:
+        out = subprocess.run(
+            [sys.executable, "-m", "streams.cli", "explain", *key, "--json"],
+            capture_output=True, text=True, env=cli_env, check=True, timeout=60,
+        )  # fmt: skip
+        assert json.loads(out.stdout) == pages[key], key
