@@ -6,8 +6,9 @@ import random
 from collections import defaultdict
 from typing import Any
 
+from models import load_models, plain_band, score
 from models.counting import contributions
-from models.windows import HORIZONS, REGISTER_WINDOW_DAYS
+from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, EntityWindows
 from streams import codec
 from streams.contract import Stream, parse
 from streams.store import WindowStore, day_of
@@ -15,6 +16,8 @@ from tests.samples import STREAM_OF_TYPE, TYPES, sample
 
 BASE_MS = 1_790_000_000_000  # 2026-09-21
 DAY_MS = 86_400_000
+
+MODELS = load_models()
 
 Expected = dict[tuple[str, str], tuple[dict[int, dict[str, int]], dict[str, int]]]
 
@@ -94,3 +97,52 @@ async def read_all(store: WindowStore, as_of: int) -> Expected:
         totals = {h: {k: v for k, v in t.items() if v} for h, t in windows.totals.items()}
         got[key] = (totals, dict(windows.latest_values))
     return got
+
+
+def expected_scores(bodies: list[dict[str, Any]]) -> dict[tuple[str, str], float | None]:
+    """The rulebook applied to all events as of the final stream time, in process."""
+    as_of, totals = reference(bodies)
+    categories = _latest_category(bodies)
+    out = {}
+    for (entity_type, entity_id), _ in totals.items():
+        if entity_type not in MODELS:
+            continue
+        category = None
+        if entity_type == "product" and entity_id in categories:
+            category = _windows(totals, as_of, "category", categories[entity_id])
+        windows = _windows(totals, as_of, entity_type, entity_id)
+        out[(entity_type, entity_id)] = score(
+            MODELS[entity_type], windows, category=category
+        ).value
+    return out
+
+
+def _windows(totals: Expected, as_of: int, entity_type: str, entity_id: str) -> EntityWindows:
+    by_horizon, latest = totals.get((entity_type, entity_id), ({7: {}, 30: {}, 90: {}}, {}))
+    return EntityWindows(entity_type, entity_id, as_of, by_horizon, latest)
+
+
+def _latest_category(bodies: list[dict[str, Any]]) -> dict[str, str]:
+    paid = sorted(
+        (b for b in bodies if b["type"] == "order.paid"), key=lambda b: (b["ts"], b["event_id"])
+    )
+    return {b["product_id"]: b["category_id"] for b in paid}
+
+
+def allowed_tiers(entity_type: str, value: float | None) -> set[str]:
+    """Tiers the hysteresis rule allows for a final score (exactly one outside the bands)."""
+    config = MODELS[entity_type]
+    if value is None:
+        return {config.tiers.unrated}
+    near = {
+        band.name
+        for band in config.tiers.bands
+        for edge in (band.min_score,)
+        if edge > 0 and abs(value - edge) <= config.tiers.margin
+    }
+    if not near:
+        return {plain_band(config.tiers, value)}
+    names = [b.name for b in config.tiers.bands]
+    plain = plain_band(config.tiers, value)
+    i = names.index(plain)
+    return {plain, *names[max(0, i - 1) : i + 2]}

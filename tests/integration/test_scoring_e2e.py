@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from models import load_models, plain_band, score
-from models.windows import EntityWindows
+from models import load_models
 from streams import codec
 from streams.cli.sweep import wait_for_sweep
 from streams.settings import RedisSettings, Secret
@@ -23,7 +22,7 @@ from streams.store import WindowStore
 from tests import kafka_helpers as kafka
 from tests import weight_topic
 from tests.infra import Infra
-from tests.reference import Expected, random_body, reference
+from tests.reference import allowed_tiers, expected_scores, random_body
 from tests.samples import STREAM_OF_TYPE, key_of
 from tests.worker_process import WorkerProcess, topic_names, wait_until, worker_env
 
@@ -31,55 +30,6 @@ pytestmark = pytest.mark.integration
 
 EVENTS = 4000
 MODELS = load_models()
-
-
-def expected_scores(bodies: list[dict[str, Any]]) -> dict[tuple[str, str], float | None]:
-    """The rulebook applied to all events as of the final stream time, in process."""
-    as_of, totals = reference(bodies)
-    categories = _latest_category(bodies)
-    out = {}
-    for (entity_type, entity_id), _ in totals.items():
-        if entity_type not in MODELS:
-            continue
-        category = None
-        if entity_type == "product" and entity_id in categories:
-            category = _windows(totals, as_of, "category", categories[entity_id])
-        windows = _windows(totals, as_of, entity_type, entity_id)
-        out[(entity_type, entity_id)] = score(
-            MODELS[entity_type], windows, category=category
-        ).value
-    return out
-
-
-def _windows(totals: Expected, as_of: int, entity_type: str, entity_id: str) -> EntityWindows:
-    by_horizon, latest = totals.get((entity_type, entity_id), ({7: {}, 30: {}, 90: {}}, {}))
-    return EntityWindows(entity_type, entity_id, as_of, by_horizon, latest)
-
-
-def _latest_category(bodies: list[dict[str, Any]]) -> dict[str, str]:
-    paid = sorted(
-        (b for b in bodies if b["type"] == "order.paid"), key=lambda b: (b["ts"], b["event_id"])
-    )
-    return {b["product_id"]: b["category_id"] for b in paid}
-
-
-def allowed_tiers(entity_type: str, value: float | None) -> set[str]:
-    """Tiers the hysteresis rule allows for a final score (exactly one outside the bands)."""
-    config = MODELS[entity_type]
-    if value is None:
-        return {config.tiers.unrated}
-    near = {
-        band.name
-        for band in config.tiers.bands
-        for edge in (band.min_score,)
-        if edge > 0 and abs(value - edge) <= config.tiers.margin
-    }
-    if not near:
-        return {plain_band(config.tiers, value)}
-    names = [b.name for b in config.tiers.bands]
-    plain = plain_band(config.tiers, value)
-    i = names.index(plain)
-    return {plain, *names[max(0, i - 1) : i + 2]}
 
 
 def _scores_page(port: int, entity_type: str, entity_id: str) -> dict[str, Any]:
