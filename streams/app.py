@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ssl
-
 import faust
 
+from streams.kafka_clients import ssl_context
 from streams.settings import KafkaSettings, Settings
 
 
@@ -32,7 +31,7 @@ def create_app(settings: Settings) -> faust.App:
 
 def _credentials(kafka: KafkaSettings) -> faust.SASLCredentials | faust.SSLCredentials | None:
     protocol = kafka.security_protocol
-    context = _ssl_context(kafka) if protocol in ("SSL", "SASL_SSL") else None
+    context = ssl_context(kafka) if protocol in ("SSL", "SASL_SSL") else None
     if protocol.startswith("SASL"):
         password = kafka.sasl_password.reveal() if kafka.sasl_password else None
         return faust.SASLCredentials(
@@ -42,10 +41,3 @@ def _credentials(kafka: KafkaSettings) -> faust.SASLCredentials | faust.SSLCrede
             ssl_context=context,
         )
     return faust.SSLCredentials(context) if context is not None else None
-
-
-def _ssl_context(kafka: KafkaSettings) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=kafka.ssl_cafile)
-    if kafka.ssl_certfile is not None:
-        context.load_cert_chain(kafka.ssl_certfile, kafka.ssl_keyfile)
-    return context

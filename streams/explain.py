@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from models import ModelConfig, decide, round_half_even
+from models import ModelConfig, round_half_even
 from streams import weights
 from streams.store import Snapshot, WindowStore, day_of
 
@@ -47,9 +47,8 @@ def _render(
     config: ModelConfig, snap: Snapshot, category: Snapshot | None, stream_ms: int
 ) -> dict[str, Any]:
     stored = snap.published.state
-    previous = None if stored is None else weights.stored_state(config, stored)
-    decision = decide(
-        config, snap.windows, previous, category=None if category is None else category.windows
+    decision = weights.redecide(
+        config, snap.windows, stored, None if category is None else category.windows
     )
     s = decision.score
     return {

@@ -1,35 +1,26 @@
 """Consumer lag of the worker's group, and a Burrow-style status per partition.
 
-Two halves, kept apart:
-
-- the evaluator (``Status``, ``Sample``, ``LagRules``, ``evaluate``,
-  ``PartitionWindow``): pure, no I/O, tested as a table;
-- the sampler (``KafkaReader``, ``LagSampler``, ``register``): every
-  ``interval_s`` it reads the group's committed offsets and, with one fetch at
-  those offsets, each partition's high watermark and the timestamp of the
-  oldest uncommitted record, then feeds the evaluator and the gauges.
-
-Definitions (docs/operations.md has the full text):
-
-- lag in messages = high watermark - committed offset (0 when negative);
-- lag in seconds = wall-clock age of the record at the committed offset (its
-  Kafka timestamp), i.e. of the oldest message not yet committed; 0 when lag is 0.
-
-Every worker reports every partition of the group's input topics (its own
-non-group consumer and admin client); in Prometheus take ``max by (topic,
-partition)``. The high watermark comes from a fetch response, never from
-ListOffsets, which is wrong on Tansu (INFRA.md).
+The evaluator (``Sample``, ``LagRules``, ``evaluate``, ``PartitionWindow``) is
+pure; the sampler (``KafkaReader``, ``LagSampler``) talks to Kafka. Every
+``interval_s`` it reads the group's committed offsets and, with one fetch at
+those offsets, each partition's high watermark (from the fetch response:
+ListOffsets is wrong on Tansu, INFRA.md) and the timestamp of the record at the
+committed offset. Lag in messages = high watermark - committed; lag in seconds =
+wall-clock age of that record (the oldest uncommitted one), 0 when caught up.
+Every worker reports every partition: in Prometheus take ``max by (topic, partition)``.
+See docs/operations.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from itertools import pairwise
 from typing import Any
@@ -46,6 +37,7 @@ from streams.topics import Topics, input_topic_names
 log = logging.getLogger(__name__)
 
 HEAD_FETCH_BYTES = 64 * 1024  # one record's timestamp is all we read per partition
+LAYOUT_REFRESH_S = 30.0  # how often to look for new partitions of the input topics
 
 
 class Status(StrEnum):
@@ -81,13 +73,9 @@ class LagRules:
 
     @classmethod
     def from_settings(cls, worker: WorkerSettings) -> LagRules:
-        """The rules from ``VANE_LAG_*`` settings where they exist, else the defaults."""
-        defaults = cls()
-        return cls(
-            interval_s=getattr(worker, "lag_interval_s", defaults.interval_s),
-            window=getattr(worker, "lag_window", defaults.window),
-            stop_after_s=getattr(worker, "lag_stop_after_s", defaults.stop_after_s),
-        )
+        """The ``VANE_LAG_*`` settings (``lag_<field>``) where they exist, else the defaults."""
+        names = [f"lag_{f}" for f in ("interval_s", "window", "stop_after_s")]
+        return cls(*(getattr(worker, n) for n in names)) if hasattr(worker, names[0]) else cls()
 
 
 def evaluate(samples: Sequence[Sample], moved_at_s: float, rules: LagRules) -> Status:
@@ -105,9 +93,9 @@ def evaluate(samples: Sequence[Sample], moved_at_s: float, rules: LagRules) -> S
                between two consecutive samples (the group is falling behind);
     7. OK      otherwise.
     """
-    newest = samples[-1] if samples else None
-    if newest is None or len(samples) < 2 or newest.lag == 0:
+    if len(samples) < 2 or samples[-1].lag == 0:
         return Status.OK
+    newest = samples[-1]
     if any(b.committed < a.committed for a, b in pairwise(samples)):
         return Status.REWIND
     if any(s.lag == 0 for s in samples):
@@ -130,7 +118,6 @@ class PartitionWindow:
     rules: LagRules
     samples: deque[Sample] = field(init=False)
     moved_at_s: float = 0.0
-    status: Status = Status.OK
 
     def __post_init__(self) -> None:
         self.samples = deque(maxlen=self.rules.window)
@@ -140,8 +127,7 @@ class PartitionWindow:
         if last is None or last.committed != sample.committed:
             self.moved_at_s = sample.at_s
         self.samples.append(sample)
-        self.status = evaluate(self.samples, self.moved_at_s, self.rules)
-        return self.status
+        return evaluate(self.samples, self.moved_at_s, self.rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,13 +166,13 @@ def client_options(kafka: KafkaSettings) -> dict[str, Any]:
     if kafka.security_protocol.startswith("SASL"):
         options["sasl_mechanism"] = kafka.sasl_mechanism
         options["sasl_plain_username"] = kafka.sasl_username
-        password = kafka.sasl_password
-        options["sasl_plain_password"] = password.reveal() if password else None
+        secret = kafka.sasl_password
+        options["sasl_plain_password"] = secret.reveal() if secret else None
     return options
 
 
 class KafkaReader:
-    """Reads committed offsets, high watermarks and head timestamps; owns its clients."""
+    """Reads committed offsets, then fetches once at them: high watermarks, head records."""
 
     def __init__(self, kafka: KafkaSettings, group: str, topics: Iterable[str]) -> None:
         self._options = client_options(kafka)
@@ -194,10 +180,12 @@ class KafkaReader:
         self._topics = sorted(set(topics))
         self._consumer: AIOKafkaConsumer | None = None
         self._admin: AIOKafkaAdminClient | None = None
+        self._layout: dict[str, list[int]] = {}
+        self._layout_at_s = float("-inf")
 
     async def read(self, timeout_s: float) -> dict[TopicPartition, Reading]:
         consumer, admin = await self._clients()
-        tps = await self._partitions(consumer)
+        tps = await self._partitions(consumer, admin)
         if not tps:
             return {}
         offsets = await admin.list_consumer_group_offsets(self._group, partitions=tps)
@@ -229,14 +217,16 @@ class KafkaReader:
             await self._admin.start()
         return self._consumer, self._admin
 
-    async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-        known = await consumer.topics()
-        tps = [
-            TopicPartition(topic, p)
-            for topic in self._topics
-            if topic in known
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+    async def _partitions(
+        self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient
+    ) -> list[TopicPartition]:
+        now = time.monotonic()
+        if now - self._layout_at_s > LAYOUT_REFRESH_S or len(self._layout) < len(self._topics):
+            # All topics: naming ours would ask the broker to auto-create missing ones.
+            described = await admin.describe_topics()
+            self._layout = _layout(described, self._topics)
+            self._layout_at_s = now
+        tps = [TopicPartition(t, p) for t, parts in sorted(self._layout.items()) for p in parts]
         if set(tps) != consumer.assignment():
             consumer.assign(tps)
             consumer.pause(*tps)
@@ -245,7 +235,6 @@ class KafkaReader:
     async def _fetch_heads(
         self, consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int], timeout_s: float
     ) -> dict[TopicPartition, Reading]:
-        """One fetch at the committed offsets: high watermarks and head records."""
         started_ms = int(time.time() * 1000)
         for tp, offset in committed.items():
             if offset >= 0:
@@ -253,8 +242,7 @@ class KafkaReader:
         unset = [tp for tp, offset in committed.items() if offset < 0]
         if unset:
             await consumer.seek_to_beginning(*unset)
-        tps = list(committed)
-        heads: dict[TopicPartition, Any] = {}
+        tps, heads = list(committed), dict[TopicPartition, Any]()
         consumer.resume(*tps)
         try:
             deadline = time.monotonic() + timeout_s
@@ -265,6 +253,14 @@ class KafkaReader:
         finally:
             consumer.pause(*tps)
         return _readings(consumer, committed, heads, started_ms)
+
+
+def _layout(described: list[Any], wanted: Sequence[str]) -> dict[str, list[int]]:
+    return {  # partition ids of the wanted topics that exist
+        t["topic"]: sorted(p["partition"] for p in t["partitions"])
+        for t in described
+        if t["topic"] in wanted and t["error_code"] == 0 and t["partitions"]
+    }
 
 
 def _fresh(consumer: AIOKafkaConsumer, tp: TopicPartition, started_ms: int) -> bool:
@@ -307,9 +303,7 @@ def _readings(
 class LagSampler:
     """The worker's sampling loop: readings in, windows, gauges and ``/lag`` out."""
 
-    def __init__(
-        self, reader: KafkaReader, metrics: Metrics, rules: LagRules, group: str
-    ) -> None:
+    def __init__(self, reader: KafkaReader, metrics: Metrics, rules: LagRules, group: str) -> None:
         self.reader = reader
         self.metrics = metrics
         self.rules = rules
@@ -333,8 +327,11 @@ class LagSampler:
         try:
             readings = await asyncio.wait_for(self.reader.read(timeout_s), timeout_s * 3)
         except Exception as exc:  # any failure: log once per outage, reconnect next time
-            self._log_failure(exc)
-            await self._reset()
+            level = logging.DEBUG if self._failing else logging.WARNING
+            log.log(level, "lag sampler: cannot read Kafka (%s: %s)", type(exc).__name__, exc)
+            self._failing = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.reader.close(), timeout_s)
             return
         if self._failing:
             log.info("lag sampler: reading Kafka again")
@@ -347,16 +344,12 @@ class LagSampler:
             window = self.windows.setdefault(tp, PartitionWindow(self.rules))
             sample = Sample(now_s, reading.committed, reading.end)
             status = window.observe(sample)
-            self.views[tp] = PartitionView(
-                tp.topic,
-                tp.partition,
-                reading.committed,
-                reading.end,
-                sample.lag,
-                _lag_seconds(sample, reading.head_ts_ms, now_s),
-                status,
+            seconds = _lag_seconds(sample, reading.head_ts_ms, self.views.get(tp))
+            view = PartitionView(
+                tp.topic, tp.partition, reading.committed, reading.end, sample.lag, seconds, status
             )
-            self._publish(self.views[tp])
+            self.views[tp] = view
+            self._publish(view)
         self.sampled_at_s = now_s
 
     def _publish(self, view: PartitionView) -> None:
@@ -367,44 +360,22 @@ class LagSampler:
             value = 1.0 if status is view.status else 0.0
             self.metrics.partition_status.labels(*labels, status.value).set(value)
 
-    def _log_failure(self, exc: BaseException) -> None:
-        level = logging.DEBUG if self._failing else logging.WARNING
-        log.log(level, "lag sampler: cannot read Kafka (%s: %s)", type(exc).__name__, exc)
-        self._failing = True
-
-    async def _reset(self) -> None:
-        try:
-            await asyncio.wait_for(self.reader.close(), self.rules.interval_s * 2 + 1)
-        except Exception as exc:
-            log.debug("lag sampler: closing clients failed: %s", exc)
-
     def snapshot(self) -> dict[str, Any]:
         """The latest figures as plain values (the ``/lag`` page)."""
         return {
             "group": self.group,
             "sampled_at": self.sampled_at_s,
-            "partitions": [
-                {**_view_fields(view), "status": view.status.value}
-                for _, view in sorted(self.views.items())
-            ],
+            "partitions": [asdict(view) for _, view in sorted(self.views.items())],
         }
 
 
-def _lag_seconds(sample: Sample, head_ts_ms: int | None, now_s: float) -> float:
-    if sample.lag == 0 or head_ts_ms is None:
+def _lag_seconds(sample: Sample, head_ts_ms: int | None, last: PartitionView | None) -> float:
+    """Age of the record at the committed offset; the last figure when it was not fetched."""
+    if sample.lag == 0:
         return 0.0
-    return max(0.0, now_s - head_ts_ms / 1000)
-
-
-def _view_fields(view: PartitionView) -> dict[str, Any]:
-    return {
-        "topic": view.topic,
-        "partition": view.partition,
-        "committed": view.committed,
-        "end": view.end,
-        "lag": view.lag,
-        "lag_seconds": round(view.lag_seconds, 3),
-    }
+    if head_ts_ms is None:
+        return last.lag_seconds if last is not None else 0.0
+    return max(0.0, sample.at_s - head_ts_ms / 1000)
 
 
 def register(
@@ -414,7 +385,7 @@ def register(
     topics: Topics,
     *,
     rules: LagRules | None = None,
-) -> LagSampler:
+) -> None:
     """Run a lag sampler in the worker and serve its figures on ``/lag``."""
     rules = rules or LagRules.from_settings(settings.worker)
     group = settings.worker.app_id
@@ -426,5 +397,3 @@ def register(
     class LagPage(View):
         async def get(self, request: Request, **kwargs: Any) -> Response:
             return self.json(sampler.snapshot())
-
-    return sampler

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from models import Decision, ModelConfig, decide
+from models import Decision, ModelConfig
 from models.windows import EntityWindows
 from streams import codec, weights
 from streams.deadletter import Publisher
@@ -136,14 +136,8 @@ class Rescorer:
         as_of_ms: int,
     ) -> _Decided | None:
         config = self._models[key[0]]
-        previous = snap.published.state
-        category = categories.get(snap.labels.get("category", ""))
-        decision = decide(
-            config,
-            snap.windows,
-            None if previous is None else weights.stored_state(config, previous),
-            category=category if key[0] == "product" else None,
-        )
+        category = categories.get(snap.labels.get("category", "")) if key[0] == "product" else None
+        decision = weights.redecide(config, snap.windows, snap.published.state, category)
         if not decision.changed:
             return None
         seq = snap.published.seq + 1

@@ -18,8 +18,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from models import Decision, EntityState, IndicatorResult, ModelConfig, round_half_even
+from models import Decision, EntityState, IndicatorResult, ModelConfig, decide, round_half_even
 from models.state import unseen
+from models.windows import EntityWindows
 
 SCHEMA_VERSION = 1
 DAY_CLOSE = "day-close"
@@ -49,6 +50,17 @@ def stored_state(config: ModelConfig, fields: dict[str, Any] | None) -> EntitySt
     return EntityState(
         fields["tier"], fields["weight"], fields["boost"], fields["score"], fields["display"]
     )
+
+
+def redecide(
+    config: ModelConfig,
+    windows: EntityWindows,
+    stored: dict[str, Any] | None,
+    category: EntityWindows | None,
+) -> Decision:
+    """Score an entity again against its stored published state (None: never published)."""
+    previous = None if stored is None else stored_state(config, stored)
+    return decide(config, windows, previous, category=category)
 
 
 def build(

@@ -32,10 +32,12 @@ def vane() -> None:
 
 def _register_commands() -> None:
     """Each command lives in its own module under streams/cli/."""
-    from streams.cli import demo, explain, stack, sweep, worker
+    from streams.cli import demo, explain, replay, score_file, snapshot, stack, sweep, worker
 
-    for module in (worker, stack, demo, explain, sweep):
+    for module in (worker, stack, demo, explain, sweep, replay, score_file):
         vane.add_command(module.command)
+    vane.add_command(snapshot.snapshot_command)
+    vane.add_command(snapshot.weights_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,7 +55,7 @@ def shop_behaviour(quality: float) -> ShopBehaviour:
     """The behaviour of a shop (or a product, from its own quality)."""
     bad = 1.0 - quality
     return ShopBehaviour(
-        p_quality_refund=0.003 + 0.09 * bad,
+        p_quality_refund=0.003 + 0.14 * bad**1.5,
         p_negative_review=0.01 + 0.12 * bad**1.5,
         p_pickup_late=0.005 + 0.25 * bad**2,
         p_delivery_late=0.02 + 0.2 * bad**2,
@@ -75,7 +75,7 @@ def creator_behaviour(quality: float) -> CreatorBehaviour:
     """The behaviour of a creator (or a shop's livestream host)."""
     bad = 1.0 - quality
     return CreatorBehaviour(
-        p_misdescription=0.001 + 0.04 * bad,
+        p_misdescription=0.001 + 0.03 * bad**1.5,
         reports_per_1000_vm=0.02 + 1.2 * bad**2,
         p_violation=0.002 + 0.12 * bad**3,
         p_severe=0.1 + 0.5 * bad,

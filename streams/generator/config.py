@@ -34,7 +34,7 @@ class GeneratorConfig:
     """
 
     days: int = 30
-    shops: int = 150
+    shops: int = 100
     creators: int = 60
     orders_per_day: int = 1000
     seed: int = 1

@@ -24,6 +24,7 @@ Emitted = tuple[int, Stream, dict[str, Any]]
 
 _UTC8_MS = 8 * HOUR_MS
 _EPOCH_DAY = date(1970, 1, 1)
+_HH_MM = [f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)]
 
 
 @lru_cache(maxsize=4096)
@@ -34,10 +35,8 @@ def _date_text(day: int) -> str:
 def rfc3339(ms: int) -> str:
     """Epoch ms as RFC 3339 at +08:00 with milliseconds."""
     day, rest = divmod(ms + _UTC8_MS, DAY_MS)
-    hour, rest = divmod(rest, HOUR_MS)
     minute, rest = divmod(rest, MINUTE_MS)
-    second, milli = divmod(rest, 1000)
-    return f"{_date_text(day)}T{hour:02d}:{minute:02d}:{second:02d}.{milli:03d}+08:00"
+    return f"{_date_text(day)}T{_HH_MM[minute]}:{rest // 1000:02d}.{rest % 1000:03d}+08:00"
 
 
 @dataclass(frozen=True, slots=True)

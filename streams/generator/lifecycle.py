@@ -18,6 +18,7 @@ from typing import Final
 from streams.contract import Stream
 from streams.generator.behaviour import P_BUYER_CANCEL
 from streams.generator.config import DAY_MS, HOUR_MS, MINUTE_MS
+from streams.generator.draw import between
 from streams.generator.events import Emitted, Order, Trail
 from streams.generator.refunds import Refund, after_delivery, refund
 
@@ -42,7 +43,7 @@ def order_events(rng: random.Random, order: Order, listing: bool) -> list[Emitte
     delivered = _delivered(rng, trail, collected, promised_by, kind)
     prior: Refund | None = None
     if kind == "damaged" and rng.random() < 0.7:
-        requested = delivered + rng.randint(HOUR_MS, 2 * DAY_MS)
+        requested = delivered + between(rng, HOUR_MS, 2 * DAY_MS)
         prior = refund(rng, trail, requested, "damaged_in_transit", forced=False)
     after_delivery(rng, trail, delivered, delivered > promised_by, prior)
     return trail.events
@@ -70,9 +71,9 @@ def _cancelled(rng: random.Random, trail: Trail, ship_by: int) -> bool:
     if u < P_BUYER_CANCEL:
         by, ts = "buyer", paid + MINUTE_MS + int(rng.expovariate(1 / (2 * HOUR_MS)))
     elif (u := u - P_BUYER_CANCEL) < shop.p_merchant_cancel:
-        by, ts = "merchant", paid + rng.randint(30 * MINUTE_MS, ship_by - paid)
+        by, ts = "merchant", paid + between(rng, 30 * MINUTE_MS, ship_by - paid)
     elif u - shop.p_merchant_cancel < shop.p_system_cancel:
-        by, ts = "system", ship_by + rng.randint(MINUTE_MS, 2 * HOUR_MS)
+        by, ts = "system", ship_by + between(rng, MINUTE_MS, 2 * HOUR_MS)
     else:
         return False
     trail.add(Stream.ORDERS, "order.cancelled", "cancel", ts)["cancelled_by"] = by
@@ -85,7 +86,8 @@ def _collected(rng: random.Random, trail: Trail, ship_by: int) -> int:
     if rng.random() < trail.order.shop.behaviour.p_pickup_late:
         ts = ship_by + MINUTE_MS + int(rng.expovariate(1 / (10 * HOUR_MS)))
     else:
-        ts = max(paid + 10 * MINUTE_MS, paid + int((ship_by - paid) * rng.betavariate(2, 3)))
+        early = min(rng.random(), rng.random())  # most parcels leave early in the window
+        ts = paid + 10 * MINUTE_MS + int((ship_by - paid - 10 * MINUTE_MS) * early)
     trail.add(Stream.SHIPPING, "shipment.collected", "col", ts)["ship_by"] = ship_by
     return ts
 
@@ -113,15 +115,15 @@ def _delivery_time(rng: random.Random, collected: int, promised_by: int, late: b
     if late:
         return max(promised_by, collected + 6 * HOUR_MS) + int(rng.expovariate(1 / (20 * HOUR_MS)))
     if promised_by - collected < 12 * HOUR_MS:  # a late pickup leaves little time
-        return collected + rng.randint(6 * HOUR_MS, 48 * HOUR_MS)
-    return collected + int((promised_by - collected) * rng.uniform(0.3, 1.0))
+        return collected + between(rng, 6 * HOUR_MS, 48 * HOUR_MS)
+    return collected + int((promised_by - collected) * (0.3 + 0.7 * rng.random()))
 
 
 def _undelivered(rng: random.Random, trail: Trail, collected: int, kind: str) -> None:
     """Lost or returned to sender: the exception, then a refund the merchant approves."""
-    at = collected + rng.randint(DAY_MS, 3 * DAY_MS)
+    at = collected + between(rng, DAY_MS, 3 * DAY_MS)
     _exception(rng, trail, at, kind)
-    refund(rng, trail, at + rng.randint(HOUR_MS, DAY_MS), "other", forced=True)
+    refund(rng, trail, at + between(rng, HOUR_MS, DAY_MS), "other", forced=True)
 
 
 def _exception(rng: random.Random, trail: Trail, ts: int, kind: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from streams.contract import Stream
 from streams.generator.config import HOUR_MS, MINUTE_MS
+from streams.generator.draw import between, pick
 from streams.generator.events import Emitted
 from streams.generator.marketplace import Creator, Product
 
@@ -25,8 +26,10 @@ STATS_EVERY_MS: Final = 5 * MINUTE_MS
 BURST_SHARE: Final = 0.6  # of a session's orders, paid right after a flash sale
 BURST_DECAY_MS: Final = 4 * MINUTE_MS
 # Relative chance of a session starting at each local hour (UTC+08:00).
-CREATOR_HOURS: Final = (1, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 1, 1.5, 1, 1, 1, 1, 1.5, 2, 4, 6, 6, 4, 2)
-HOST_HOURS: Final = (0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 3, 2, 2, 3, 3, 2, 2, 2, 3, 3, 2, 1, 0)
+CREATOR_HOURS: Final = (1, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 1,
+                        1.5, 1, 1, 1, 1, 1.5, 2, 4, 6, 6, 4, 2)  # fmt: skip
+HOST_HOURS: Final = (0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 3,
+                     2, 2, 3, 3, 2, 2, 2, 3, 3, 2, 1, 0)  # fmt: skip
 REPORT_REASONS: Final = ("misleading", "vulgar", "other")
 
 
@@ -44,8 +47,10 @@ class Session:
         return self.host.audience * (self.end - self.start) / HOUR_MS
 
 
-def plan(rng: random.Random, creators: list[Creator], day_start: int, first_room: int) -> list[Session]:
-    """The sessions starting in the 24 hours from ``day_start``; rooms numbered from first_room."""
+def plan(
+    rng: random.Random, creators: list[Creator], day_start: int, first_room: int
+) -> list[Session]:
+    """The sessions starting in the 24 hours from ``day_start``, rooms numbered on."""
     sessions: list[Session] = []
     base_hour = (day_start // HOUR_MS + 8) % 24
     for creator in creators:
@@ -55,7 +60,9 @@ def plan(rng: random.Random, creators: list[Creator], day_start: int, first_room
     return sessions
 
 
-def _session(rng: random.Random, host: Creator, day_start: int, base_hour: int, room_id: str) -> Session:
+def _session(
+    rng: random.Random, host: Creator, day_start: int, base_hour: int, room_id: str
+) -> Session:
     hours = HOST_HOURS if host.host_of is not None else CREATOR_HOURS
     offset = rng.choices(range(24), [hours[(base_hour + h) % 24] for h in range(24)])[0]
     start = day_start + offset * HOUR_MS + rng.randrange(0, 60) * MINUTE_MS
@@ -69,7 +76,7 @@ def _session(rng: random.Random, host: Creator, day_start: int, base_hour: int, 
 
 
 def _pick(rng: random.Random, creator: Creator) -> Product:
-    return rng.choices(creator.assortment, cum_weights=creator.assortment_cum)[0]
+    return pick(rng, creator.assortment, creator.assortment_cum)
 
 
 def order_times(rng: random.Random, session: Session, count: int) -> list[tuple[int, Product]]:
@@ -81,7 +88,7 @@ def order_times(rng: random.Random, session: Session, count: int) -> list[tuple[
             at += int(rng.expovariate(1 / BURST_DECAY_MS))
             product = featured if rng.random() < 0.7 else _pick(rng, session.host)
         else:
-            at, product = rng.randint(session.start, session.end), _pick(rng, session.host)
+            at, product = between(rng, session.start, session.end), _pick(rng, session.host)
         out.append((min(at, session.end), product))
     return out
 
@@ -131,7 +138,7 @@ def _reports(
     count = _poisson(rng, session.host.behaviour.reports_per_1000_vm * vm / 1000)
     reports = []
     for n in range(first, first + count):
-        report = _event(session, "live.report", f"r{n}", rng.randint(since + 1, until))
+        report = _event(session, "live.report", f"r{n}", between(rng, since + 1, until))
         report[2]["reason"] = rng.choices(REPORT_REASONS, (0.3 + bad, 0.1 + bad / 2, 0.3))[0]
         reports.append(report)
     return reports
@@ -145,13 +152,15 @@ def _violation(rng: random.Random, session: Session) -> Emitted:
     severity = "minor"
     if rng.random() < session.host.behaviour.p_severe:
         severity = "severe" if rng.random() < 0.25 else "major"
-    event = _event(session, "live.violation", "vio", rng.randint(session.start + 1, session.end - 1))
+    event = _event(
+        session, "live.violation", "vio", rng.randint(session.start + 1, session.end - 1)
+    )
     event[2].update(shop_id=shop_id, severity=severity)
     return event
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
-    """A Poisson draw: Knuth's product of uniforms for small means, a rounded normal for large ones."""
+    """A Poisson draw: Knuth's product of uniforms, or a rounded normal for large means."""
     if mean > 30:
         return max(0, round(rng.gauss(mean, math.sqrt(mean))))
     limit, count, product = math.exp(-mean), 0, rng.random()
@@ -159,4 +168,3 @@ def _poisson(rng: random.Random, mean: float) -> int:
         count += 1
         product *= rng.random()
     return count
-

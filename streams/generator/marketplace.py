@@ -26,7 +26,7 @@ from streams.generator.behaviour import (
 from streams.generator.config import HOUR_MS, GeneratorConfig
 
 CATEGORIES: Final = 24
-SHOP_ZIPF: Final = 1.1
+SHOP_ZIPF: Final = 1.0
 PRODUCT_ZIPF: Final = 1.2
 HOST_SHARE: Final = 0.1  # the biggest tenth of the shops livestream themselves
 

@@ -1,27 +1,31 @@
-"""From per-day batches to the written order: sorted by event time, then skewed.
+"""From per-day draws to the written order: sorted by event time, then skewed.
 
-1. ``by_time``: every event of day d's orders and sessions lies at or after the start
-   of day d, so after drawing day d, everything before the start of day d+1 is final.
-   A heap holds the rest (the pending tails of recent orders, serialised). Events at
-   or after the horizon (the end of the last day) are dropped: the file is a snapshot
-   of a live marketplace, so its last orders are still in flight.
+1. ``by_time``: every event drawn for day d (its orders and sessions) lies at or after
+   the start of day d, so once day d is drawn, day d's bucket of events is complete:
+   it is sorted by (ts, draw order) and passed on. Later buckets hold the pending
+   tails of recent orders, serialised. Events at or after the horizon (the end of the
+   last day) are dropped: the file is a snapshot of a live marketplace, so its last
+   orders are still in flight.
 2. ``skewed``: each topic reaches the consumer with its own lag, as separate producers
-   do: ``arrival = max(previous arrival on the topic, ts + lag)``, lag a second or two,
-   now and then a stall of up to ``max_skew_ms``. Lines are written by arrival. Within a
-   topic the order stays by ts; across topics an event can come before another whose
-   ts is smaller by at most ``max_skew_ms`` (arrival <= ts + max_skew_ms always).
+   do: ``arrival = max(previous arrival on the topic, ts + lag)``, lag under two
+   seconds, now and then a stall of up to ``max_skew_ms``. Lines are written by
+   (arrival, ts order). Within a topic the order stays by ts; across topics an event
+   can come before another whose ts is smaller by at most ``max_skew_ms``, since
+   ts <= arrival <= ts + max_skew_ms.
 """
 
 from __future__ import annotations
 
-import heapq
 import random
+from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Final
 
 from streams import codec
 from streams.contract import Stream
 from streams.generator.config import DAY_MS, GeneratorConfig
+from streams.generator.draw import between
 from streams.generator.marketplace import Marketplace
 from streams.generator.schedule import Counters, day_events
 
@@ -32,36 +36,53 @@ JITTER_MS: Final = 2_000
 P_STALL: Final = 0.001  # per event: the topic's producer stalls
 
 
-def by_time(config: GeneratorConfig, market: Marketplace) -> Iterator[Item]:
-    """Every event before the horizon, in (ts, draw order) order."""
-    pending: list[Item] = []
+def by_time(config: GeneratorConfig, market: Marketplace) -> Iterator[tuple[int, list[Item]]]:
+    """Per day: (the day's end, every event of the day in (ts, draw order) order)."""
+    buckets: dict[int, list[Item]] = defaultdict(list)
     counters, seq, dumps = Counters(), 0, codec.dumps
-    for day in range(config.days):
+    start, days = config.start_ms, config.days
+    for day in range(days):
         for ts, stream, body in day_events(config, market, day, counters):
-            heapq.heappush(pending, (ts, seq, stream, body["type"], dumps(body) + b"\n"))
+            bucket = (ts - start) // DAY_MS
+            if bucket < days:
+                buckets[bucket].append((ts, seq, stream, body["type"], dumps(body) + b"\n"))
             seq += 1
-        cut = min(config.start_ms + (day + 1) * DAY_MS, config.end_ms)
-        while pending and pending[0][0] < cut:
-            yield heapq.heappop(pending)
+        batch = buckets.pop(day, [])
+        batch.sort()
+        yield start + (day + 1) * DAY_MS, batch
 
 
-def skewed(items: Iterable[Item], seed: int, max_skew_ms: int) -> Iterator[Item]:
-    """The items by arrival time (see the module docstring); deterministic per seed."""
+def skewed(
+    batches: Iterable[tuple[int, list[Item]]], seed: int, max_skew_ms: int
+) -> Iterator[Item]:
+    """The items by arrival (see the module docstring); deterministic per seed.
+
+    Everything in a batch has its ts before the batch's end and every later item arrives
+    at or after its own ts, so what arrives before the end can be written; the rest
+    waits for the next batch.
+    """
     rng = random.Random(f"{seed}:arrival")
     arrived: dict[Stream, int] = {}
     waiting: list[tuple[int, int, Item]] = []
-    for n, item in enumerate(items):
-        ts, stream = item[0], item[2]
-        arrival = max(arrived.get(stream, 0), ts + _lag(rng, max_skew_ms))
-        arrived[stream] = arrival
-        heapq.heappush(waiting, (arrival, n, item))
-        while waiting and waiting[0][0] <= ts:  # later items arrive at or after this ts
-            yield heapq.heappop(waiting)[2]
-    while waiting:
-        yield heapq.heappop(waiting)[2]
+    n = 0
+    for end, batch in batches:
+        for item in batch:
+            stream = item[2]
+            arrival = max(arrived.get(stream, 0), item[0] + _lag(rng, max_skew_ms))
+            arrived[stream] = arrival
+            waiting.append((arrival, n, item))
+            n += 1
+        waiting.sort()
+        due = bisect_left(waiting, (end,))
+        for ready in waiting[:due]:
+            yield ready[2]
+        del waiting[:due]
+    for ready in waiting:
+        yield ready[2]
 
 
 def _lag(rng: random.Random, max_skew_ms: int) -> int:
-    if rng.random() < P_STALL:
-        return rng.randint(max_skew_ms // 4, max_skew_ms)
-    return rng.randint(0, min(JITTER_MS, max_skew_ms))
+    u = rng.random()
+    if u < P_STALL:
+        return between(rng, max_skew_ms // 4, max_skew_ms + 1)
+    return int(u * min(JITTER_MS, max_skew_ms))

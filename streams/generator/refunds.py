@@ -23,6 +23,7 @@ from streams.generator.behaviour import (
     ShopBehaviour,
 )
 from streams.generator.config import DAY_MS, HOUR_MS, MINUTE_MS
+from streams.generator.draw import between
 from streams.generator.events import Trail
 
 QUALITY: Final = ("quality", "wrong_item", "not_as_described", "counterfeit")
@@ -54,7 +55,7 @@ def refund(rng: random.Random, trail: Trail, requested: int, reason: str, forced
     order = trail.order
     refund_only = forced or rng.random() < (0.6 if order.amount_fen < CHEAP_FEN else 0.15)
     partial = refund_only and not forced and rng.random() < 0.3
-    amount = order.amount_fen * rng.randint(30, 70) // 100 if partial else order.amount_fen
+    amount = order.amount_fen * between(rng, 30, 71) // 100 if partial else order.amount_fen
     refund_id = f"{order.order_id}-rf"
     body = trail.add(Stream.REFUNDS, "refund.requested", "rreq", requested)
     body.update(refund_id=refund_id, reason=reason, refund_only=refund_only, amount_fen=amount)
@@ -76,7 +77,7 @@ def _resolution(
     if not forced and rng.random() < shop.p_dispute:
         liable = rng.random() < shop.p_liable
         approved = liable or rng.random() < 0.3
-        return approved, requested + rng.randint(2 * DAY_MS, 7 * DAY_MS), "platform", liable
+        return approved, requested + between(rng, 2 * DAY_MS, 7 * DAY_MS), "platform", liable
     hours = rng.lognormvariate(math.log(shop.handling_median_h), 0.7)
     approved = forced or rng.random() >= shop.p_reject
     return approved, requested + 5 * MINUTE_MS + int(hours * HOUR_MS), "merchant", False

@@ -18,6 +18,7 @@ from typing import Final
 
 from streams.generator import livestream
 from streams.generator.config import DAY_MS, HOUR_MS, GeneratorConfig
+from streams.generator.draw import between, pick
 from streams.generator.events import Emitted, Order
 from streams.generator.lifecycle import order_events
 from streams.generator.livestream import Session
@@ -33,7 +34,7 @@ LISTING_SHARE: Final = 0.9  # order.paid events that carry the catalog fields
 ORDER_HOURS: Final = (2, 1, 0.6, 0.4, 0.3, 0.4, 0.8, 1.5, 2.5, 3.5, 4, 4.5,
                       5, 4.5, 4, 4, 4.2, 4.5, 5, 6, 7.5, 8, 7, 4.5)  # fmt: skip
 QUANTITIES: Final = (1, 2, 3, 4, 5)
-QUANTITY_WEIGHTS: Final = (80, 12, 5, 2, 1)
+QUANTITY_CUM: Final = (80, 92, 97, 99, 100)
 
 
 @dataclass(slots=True)
@@ -95,18 +96,18 @@ class _Day:
     def catalog_order(self) -> None:
         """An order outside livestreams: a creator's video, a shop's video, or the shelf."""
         rng = self.rng
-        hour = rng.choices(_HOURS, cum_weights=self.hour_cum)[0]
-        paid = self.start + hour * HOUR_MS + rng.randrange(HOUR_MS)
+        hour = pick(rng, _HOURS, self.hour_cum)
+        paid = self.start + hour * HOUR_MS + between(rng, 0, HOUR_MS)
         channel = "video" if rng.random() < VIDEO_SHARE else "shelf"
         if channel == "video" and self.creators and rng.random() < CREATOR_VIDEO_SHARE:
             creator = rng.choices(self.creators, self.audiences)[0]
-            product = rng.choices(creator.assortment, cum_weights=creator.assortment_cum)[0]
+            product = pick(rng, creator.assortment, creator.assortment_cum)
             self.order(creator, product, channel, paid)
         elif rng.random() < HOT_SHARE:
             self.order(None, rng.choice(self.hot), channel, paid)
         else:
             market = self.market
-            product = rng.choices(market.products, cum_weights=market.product_cum)[0]
+            product = pick(rng, market.products, market.product_cum)
             self.order(None, product, channel, paid)
 
     def order(self, seller: Creator | None, product: Product, channel: str, paid: int) -> None:
@@ -114,11 +115,11 @@ class _Day:
         rng, shop = self.rng, product.shop
         self.counters.orders += 1
         creator = seller if seller is not None and seller.host_of is None else None
-        quantity = rng.choices(QUANTITIES, QUANTITY_WEIGHTS)[0]
-        discount = rng.uniform(0, 0.2 if channel == "live" else 0.05)
+        quantity = pick(rng, QUANTITIES, QUANTITY_CUM)
+        discount = rng.random() * (0.2 if channel == "live" else 0.05)
         amount = round(product.price_fen * (1 - discount)) * quantity
         free = rng.random() < shop.behaviour.p_free_shipping
-        freight = 0 if free else rng.randint(5, 15) * 100
+        freight = 0 if free else between(rng, 5, 16) * 100
         order_id = f"o-{self.counters.orders:08d}"
         order = Order(order_id, shop, product, creator, channel, paid, quantity, amount, freight)
         self.out.extend(order_events(rng, order, listing=rng.random() < LISTING_SHARE))

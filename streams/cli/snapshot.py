@@ -1,0 +1,51 @@
+"""``vane snapshot`` and ``vane weights``: the current states, and the weight topic, as JSONL."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import click
+
+from models import load_models
+from streams import jsonl
+from streams.settings import Settings
+from streams.snapshot import current_states
+from streams.store import WindowStore
+from streams.weights_dump import read_weight_topic
+
+OUT = click.option(
+    "--out", default="-", show_default=True, help="Output file (.gz ok; - for stdout)."
+)
+
+
+@click.command("snapshot")
+@OUT
+def snapshot_command(out: str) -> None:
+    """Every entity's current state as JSONL.
+
+    One line per entity: type, id, score, display, tier, weight, boost, seq,
+    model and as_of (stream time), sorted by type and id.
+    """
+    rows = asyncio.run(_states(Settings.from_env()))
+    count = jsonl.write_lines(out, rows)
+    if out != "-":
+        click.echo(f"{count} entities written to {out}", err=True)
+
+
+async def _states(settings: Settings) -> list[dict[str, Any]]:
+    store = await WindowStore.connect(settings.redis)
+    try:
+        return await current_states(store, load_models())
+    finally:
+        await store.close()
+
+
+@click.command("weights")
+@OUT
+def weights_command(out: str) -> None:
+    """The weight topic from the beginning to its current end, one message per line."""
+    messages = asyncio.run(read_weight_topic(Settings.from_env()))
+    count = jsonl.write_lines(out, messages)
+    if out != "-":
+        click.echo(f"{count} messages written to {out}", err=True)
