@@ -32,9 +32,19 @@ def vane() -> None:
 
 def _register_commands() -> None:
     """Each command lives in its own module under streams/cli/."""
-    from streams.cli import demo, explain, replay, score_file, snapshot, stack, sweep, worker
+    from streams.cli import (
+        demo,
+        explain,
+        generate,
+        replay,
+        score_file,
+        snapshot,
+        stack,
+        sweep,
+        worker,
+    )
 
-    for module in (worker, stack, demo, explain, sweep, replay, score_file):
+    for module in (worker, stack, demo, explain, sweep, replay, score_file, generate):
         vane.add_command(module.command)
     vane.add_command(snapshot.snapshot_command)
     vane.add_command(snapshot.weights_command)

@@ -70,7 +70,9 @@ async def _replay(
             lines,
             rate=rate,
             on_progress=lambda n: progress.advance(task, n),
-            on_skip=lambda number, why: progress.console.print(f"line {number}: {why} (skipped)"),
+            on_skip=lambda number, why: progress.console.print(
+                f"line {number}: {why} (skipped)", soft_wrap=True, markup=False
+            ),
         )
 
 
