@@ -10,14 +10,21 @@ from streams.cli.signals import exit_on_sigterm
 @click.command("demo")
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0.1),
-    default=20.0,
+    type=click.FloatRange(min=1),
+    default=1500.0,
     show_default=True,
-    help="Example events per second.",
+    help="Generated events per second.",
 )
-def command(rate: float) -> None:
-    """Embedded stack + worker + example events; prints the worker's counts."""
+@click.option(
+    "--days",
+    type=click.IntRange(1, 365),
+    default=30,
+    show_default=True,
+    help="Days of marketplace to stream (ending today).",
+)
+def command(rate: float, days: int) -> None:
+    """Embedded stack, a worker and a generated marketplace, watched live (Ctrl-C stops)."""
     from streams import demo as demo_module
 
     exit_on_sigterm()
-    demo_module.run(rate_per_s=rate)
+    demo_module.run(rate_per_s=rate, days=days)
