@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import click
 
-from streams.generator.config import DEFAULT_START, GeneratorConfig, epoch_ms
-
 PROGRESS_EVERY = 100_000
+DEFAULT_START = "2026-10-01T00:00:00+08:00"  # streams.generator.config.DEFAULT_START
 MAX_START = datetime(9000, 1, 1)
 
 
 class _Moment(click.ParamType):
-    """An ISO 8601 date-time (a date alone is midnight; no zone means +08:00) -> epoch ms."""
+    """An ISO 8601 date-time (a date alone is midnight; no zone means +08:00)."""
 
     name = "datetime"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
             return value
         try:
             moment = datetime.fromisoformat(str(value))
@@ -29,7 +31,7 @@ class _Moment(click.ParamType):
             self.fail(f"{value!r} is not a date-time like 2026-10-01T00:00:00+08:00", param, ctx)
         if not datetime(1971, 1, 1) <= moment.replace(tzinfo=None) <= MAX_START:
             self.fail(f"{value!r} is not between 1971 and 9000", param, ctx)
-        return epoch_ms(moment)
+        return moment
 
 
 @click.command("generate")
@@ -64,9 +66,9 @@ class _Moment(click.ParamType):
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option(
     "--start",
-    "start_ms",
+    "start",
     type=_Moment(),
-    default=DEFAULT_START.isoformat(),
+    default=DEFAULT_START,
     show_default=True,
     help="Start of day 1 (no zone: +08:00).",
 )
@@ -92,7 +94,7 @@ class _Moment(click.ParamType):
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
 def command(
-    days: int, shops: int, creators: int, orders_per_day: int, seed: int, start_ms: int,
+    days: int, shops: int, creators: int, orders_per_day: int, seed: int, start: datetime,
     max_skew_s: int, out: str, ground_truth: str | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Write a synthetic live-commerce marketplace as JSONL events (SCORING.md §2).
@@ -105,27 +107,42 @@ def command(
 
     \b
     Sizes with the defaults (30 days, 100 shops, 60 creators, 1000 orders a day):
-    about 175k events, 35k paid orders, ~1000 products, 70 creator ids
-    (10 of them shop hosts), ~45 MB (6.5 MB gzipped), in 1.5-2 s.
-    Events scale with --days x --orders-per-day (about 4.3 per order) plus
-    livestream events with --days x (--creators + --shops/10).
+    about 177k events, 35k paid orders, ~1200 products, 70 creator ids
+    (10 of them shop hosts), 43 MB (6.5 MB gzipped), in about 2 s.
+    Events grow with --days x --orders-per-day (about 4 per order), livestream
+    events with --days x (--creators + --shops/10) (about 1.3 per creator-day).
+    For 200k+ events: --orders-per-day 1200; for a quick file: --days 7.
 
     \b
-    Event times are ms; the shipping topic writes RFC 3339 at +08:00. Lifecycle
-    events after the last day are dropped (orders still in flight). The worker sends
-    events more than 10 minutes ahead of the wall clock to the dead-letter topic: keep
-    --start plus --days in the past for a file that it will replay.
+    Order: by event time, each topic lagging on its own like a separate producer,
+    so an event is never written after one whose ts is more than --max-skew-s
+    ahead of its own, and each topic stays in ts order. Times are epoch ms; the
+    shipping topic writes RFC 3339 at +08:00. Lifecycle events after the last day
+    are dropped (orders still in flight). The worker sends events more than 10
+    minutes ahead of the wall clock to the dead-letter topic: keep --start plus
+    --days in the past for a file it will replay.
     """
     from streams.generator import build, write, write_truth
+    from streams.generator.config import GeneratorConfig, epoch_ms
 
     if out == "-" and sys.stdout.isatty():
         raise click.UsageError("refusing to write events to a terminal: use --out FILE or a pipe")
-    config = GeneratorConfig(days, shops, creators, orders_per_day, seed, start_ms,
-                             max_skew_s * 1000)  # fmt: skip
+    if ground_truth == "-" and out == "-":
+        raise click.UsageError("--ground-truth and --out cannot both be stdout")
+    config = GeneratorConfig(
+        days=days,
+        shops=shops,
+        creators=creators,
+        orders_per_day=orders_per_day,
+        seed=seed,
+        start_ms=epoch_ms(start),
+        max_skew_ms=max_skew_s * 1000,
+    )
+    market = build(config)
     try:
         if ground_truth is not None:
-            write_truth(build(config), ground_truth)
-        summary = write(config, out, progress=None if quiet else _progress())
+            write_truth(market, ground_truth)
+        summary = write(config, out, progress=None if quiet else _progress(), market=market)
     except BrokenPipeError:  # the reader went away (| head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(1) from None
@@ -135,7 +152,7 @@ def command(
         click.echo(f"vane generate: {summary.line()}", err=True)
 
 
-def _progress() -> Any:
+def _progress() -> Callable[[int], None]:
     """A progress callback: one stderr line each time another 100k events are written."""
     shown = [0]
 

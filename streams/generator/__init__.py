@@ -5,7 +5,9 @@ event type of SCORING.md §2 in realistic lifecycles and delays. Each shop, crea
 and product has a hidden quality in [0, 1] that drives its behaviour (``behaviour``
 holds the whole mapping), so that scores have something true to find; the ground
 truth file lists them. Pure and deterministic: the stdlib ``random.Random`` seeded
-from the config, no wall clock, the same config gives the same bytes.
+from the config, no wall clock, the same config gives the same bytes. The marketplace
+depends on (seed, shops, creators) only and each day on its own seeded stream, so a
+shorter run holds exactly the events of a longer one that fall before its horizon.
 
     >>> config = GeneratorConfig(days=1, shops=5, creators=2, orders_per_day=20, seed=7)
     >>> lines = [line for _, line in generate(config)]
@@ -15,7 +17,8 @@ from the config, no wall clock, the same config gives the same bytes.
 Layout: ``config`` (the knobs), ``behaviour`` (quality to propensities),
 ``marketplace`` (entities and sizes), ``schedule`` (one day's sessions and orders),
 ``lifecycle`` and ``refunds`` (one order's events), ``livestream`` (sessions),
-``events`` (the wire form), ``ordering`` (by time, then skewed), ``writer`` (files).
+``events`` (the wire form), ``ordering`` (by time, then skewed), ``writer`` (files),
+``draw`` (fast random draws).
 """
 
 from __future__ import annotations
@@ -52,7 +55,15 @@ def generate(config: GeneratorConfig) -> Iterator[tuple[Stream, bytes]]:
         yield item[2], item[4]
 
 
-def write(config: GeneratorConfig, path: str, progress: Progress | None = None) -> Summary:
-    """Generate into ``path`` (``-``: stdout; ``.gz``: gzip); returns the summary."""
+def write(
+    config: GeneratorConfig,
+    path: str,
+    progress: Progress | None = None,
+    market: Marketplace | None = None,
+) -> Summary:
+    """Generate into ``path`` (``-``: stdout; ``.gz``: gzip); returns the summary.
+
+    ``market`` saves building it again when it is already built (``build(config)``).
+    """
     with open_sink(path) as sink:
-        return write_items(items(config), sink, progress)
+        return write_items(items(config, market), sink, progress)

@@ -1,8 +1,9 @@
 """Events as a producer sends them: one order's trail of events, timestamps on the wire.
 
 Timestamps are epoch ms integers, except on the shipping topic, whose producer (the
-carrier feed) writes RFC 3339 strings at +08:00 with milliseconds, so consumers see
-both forms the contract allows:
+carrier feed) writes every timestamp (``ts``, ``paid_at``, ``ship_by``, ``promised_by``)
+as an RFC 3339 string at +08:00 with milliseconds, so consumers see both forms the
+contract allows:
 
     >>> rfc3339(1_790_784_000_000)
     '2026-10-01T00:00:00.000+08:00'

@@ -19,7 +19,7 @@ from streams.contract import Stream
 from streams.generator.behaviour import P_BUYER_CANCEL
 from streams.generator.config import DAY_MS, HOUR_MS, MINUTE_MS
 from streams.generator.draw import between
-from streams.generator.events import Emitted, Order, Trail
+from streams.generator.events import Emitted, Order, Trail, rfc3339
 from streams.generator.refunds import Refund, after_delivery, refund
 
 TRANSIT_PROMISE_MS: Final = 72 * HOUR_MS
@@ -88,7 +88,7 @@ def _collected(rng: random.Random, trail: Trail, ship_by: int) -> int:
     else:
         early = min(rng.random(), rng.random())  # most parcels leave early in the window
         ts = paid + 10 * MINUTE_MS + int((ship_by - paid - 10 * MINUTE_MS) * early)
-    trail.add(Stream.SHIPPING, "shipment.collected", "col", ts)["ship_by"] = ship_by
+    trail.add(Stream.SHIPPING, "shipment.collected", "col", ts)["ship_by"] = rfc3339(ship_by)
     return ts
 
 
@@ -107,7 +107,8 @@ def _delivered(
     if kind is not None:
         at = delivered - 30 * MINUTE_MS if kind == "damaged" else (collected + delivered) // 2
         _exception(rng, trail, max(collected + MINUTE_MS, at), kind)
-    trail.add(Stream.SHIPPING, "shipment.delivered", "dlv", delivered)["promised_by"] = promised_by
+    body = trail.add(Stream.SHIPPING, "shipment.delivered", "dlv", delivered)
+    body["promised_by"] = rfc3339(promised_by)
     return delivered
 
 

@@ -48,15 +48,26 @@ class Session:
 
 
 def plan(
-    rng: random.Random, creators: list[Creator], day_start: int, first_room: int
+    rng: random.Random,
+    creators: list[Creator],
+    day_start: int,
+    first_room: int,
+    live_until: dict[str, int],
 ) -> list[Session]:
-    """The sessions starting in the 24 hours from ``day_start``, rooms numbered on."""
+    """The sessions starting in the 24 hours from ``day_start``, rooms numbered on.
+
+    ``live_until`` (creator id -> end of its last session) is carried from day to day:
+    a creator never runs two sessions at once.
+    """
     sessions: list[Session] = []
     base_hour = (day_start // HOUR_MS + 8) % 24
     for creator in creators:
         if creator.assortment and rng.random() < creator.live_days_per_week / 7:
             room_id = f"room-{first_room + len(sessions):06d}"
-            sessions.append(_session(rng, creator, day_start, base_hour, room_id))
+            session = _session(rng, creator, day_start, base_hour, room_id)
+            if session.start > live_until.get(creator.id, 0):
+                live_until[creator.id] = session.end
+                sessions.append(session)
     return sessions
 
 

@@ -62,27 +62,25 @@ def skewed(
     waits for the next batch.
     """
     rng = random.Random(f"{seed}:arrival")
-    arrived: dict[Stream, int] = {}
+    uniform, jitter_ms = rng.random, min(JITTER_MS, max_skew_ms)
+    arrived = dict.fromkeys(Stream, 0)
     waiting: list[tuple[int, int, Item]] = []
     n = 0
     for end, batch in batches:
         for item in batch:
-            stream = item[2]
-            arrival = max(arrived.get(stream, 0), item[0] + _lag(rng, max_skew_ms))
-            arrived[stream] = arrival
+            u = uniform()
+            lag = int(u * jitter_ms) if u >= P_STALL else _stall(rng, max_skew_ms)
+            arrival = max(arrived[item[2]], item[0] + lag)
+            arrived[item[2]] = arrival
             waiting.append((arrival, n, item))
             n += 1
         waiting.sort()
         due = bisect_left(waiting, (end,))
-        for ready in waiting[:due]:
-            yield ready[2]
+        yield from (ready[2] for ready in waiting[:due])
         del waiting[:due]
-    for ready in waiting:
-        yield ready[2]
+    yield from (ready[2] for ready in waiting)
 
 
-def _lag(rng: random.Random, max_skew_ms: int) -> int:
-    u = rng.random()
-    if u < P_STALL:
-        return between(rng, max_skew_ms // 4, max_skew_ms + 1)
-    return int(u * min(JITTER_MS, max_skew_ms))
+def _stall(rng: random.Random, max_skew_ms: int) -> int:
+    """The producer stalls: this event (and those queued behind it) arrive late."""
+    return between(rng, max_skew_ms // 4, max_skew_ms + 1)

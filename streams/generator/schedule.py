@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Final
 
@@ -39,10 +39,11 @@ QUANTITY_CUM: Final = (80, 92, 97, 99, 100)
 
 @dataclass(slots=True)
 class Counters:
-    """Running numbers for ids, carried from day to day."""
+    """What carries from day to day: running numbers for ids, creators still live."""
 
     orders: int = 0
     rooms: int = 0
+    live_until: dict[str, int] = field(default_factory=dict)  # creator id -> session end
 
 
 def day_events(
@@ -51,7 +52,9 @@ def day_events(
     """Every event caused by the orders and sessions that start on ``day`` (0-based)."""
     plan = _Day(config, market, day, counters)
     total = round(config.orders_per_day * plan.factor())
-    sessions = livestream.plan(plan.rng, market.creators, plan.start, counters.rooms)
+    sessions = livestream.plan(
+        plan.rng, market.creators, plan.start, counters.rooms, counters.live_until
+    )
     counters.rooms += len(sessions)
     live_total = round(total * LIVE_SHARE) if sessions else 0
     for session, count in _split(plan.rng, sessions, live_total):
@@ -83,7 +86,8 @@ class _Day:
         self.out: list[Emitted] = []
         base_hour = (self.start // HOUR_MS + 8) % 24
         self.hour_cum = list(accumulate(ORDER_HOURS[(base_hour + h) % 24] for h in range(24)))
-        self.creators, self.audiences = market.video_creators
+        self.creators, audiences = market.video_creators
+        self.audience_cum = list(accumulate(audiences))
         self.hot = self.rng.sample(market.products, min(HOT_PRODUCTS, len(market.products)))
 
     def factor(self) -> float:
@@ -100,7 +104,7 @@ class _Day:
         paid = self.start + hour * HOUR_MS + between(rng, 0, HOUR_MS)
         channel = "video" if rng.random() < VIDEO_SHARE else "shelf"
         if channel == "video" and self.creators and rng.random() < CREATOR_VIDEO_SHARE:
-            creator = rng.choices(self.creators, self.audiences)[0]
+            creator = pick(rng, self.creators, self.audience_cum)
             product = pick(rng, creator.assortment, creator.assortment_cum)
             self.order(creator, product, channel, paid)
         elif rng.random() < HOT_SHARE:
