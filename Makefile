@@ -29,6 +29,22 @@ typecheck: $(STAMP) ## mypy --strict on streams and models
 test: lint typecheck ## Lint, type-check and run every test (unit + integration)
 	$(BIN)/pytest -q
 
+tools: ## Install promtool and kcat with apt-get when missing (never fails: says why not)
+	@need=""; for pair in promtool:prometheus kcat:kcat; do \
+	  tool=$${pair%%:*}; pkg=$${pair##*:}; \
+	  if command -v $$tool >/dev/null; then echo "tools: $$tool present"; else need="$$need $$pkg"; fi; \
+	done; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "tools: cannot install$$need (not root, no sudo): tests that need them are skipped"; exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "tools: cannot install$$need (no apt-get): tests that need them are skipped"; exit 0; fi; \
+	echo "tools: apt-get install$$need"; \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$need >/dev/null; } \
+	  || echo "tools: apt-get install$$need failed: tests that need them are skipped"
+
+soak: $(STAMP) ## Long fault-injection tests (kills, restarts, stalls): under 20 minutes
+	$(BIN)/pytest -q -m soak -s tests/soak
+
 demo: $(STAMP) ## Start the embedded stack and a worker (Ctrl-C stops all)
 	$(BIN)/vane demo
 
@@ -38,4 +54,4 @@ bench: $(STAMP) ## Run the benchmarks and print their figures
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .vane *.egg-info
 
-.PHONY: help install lint typecheck test demo bench clean
+.PHONY: help install lint typecheck test soak demo bench clean
