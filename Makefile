@@ -26,7 +26,7 @@ lint: $(STAMP) ## ruff (lint + format check)
 typecheck: $(STAMP) ## mypy --strict on streams and models
 	$(BIN)/mypy
 
-test: lint typecheck ## Lint, type-check and run every test (unit + integration)
+test: lint typecheck tools ## Lint, type-check and run every test (unit + integration)
 	$(BIN)/pytest -q
 
 tools: ## Install promtool and kcat with apt-get when missing (never fails: says why not)
@@ -54,4 +54,4 @@ bench: $(STAMP) ## Run the benchmarks and print their figures
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .vane *.egg-info
 
-.PHONY: help install lint typecheck test soak demo bench clean
+.PHONY: help install lint typecheck tools test soak demo bench clean

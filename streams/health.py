@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 import faust
 from faust.web import Request, Response, View
 
-from streams.lag import client_options
+from streams.kafka_clients import ssl_context
 from streams.metrics import Metrics
 from streams.settings import KafkaSettings, RedisSettings, Settings
 from streams.topics import Topics
@@ -55,7 +55,8 @@ class Membership:
 
 async def kafka_answers(kafka: KafkaSettings, timeout_s: float = CHECK_TIMEOUT_S) -> bool:
     """True when one of the bootstrap brokers answers ApiVersions (v0)."""
-    context: ssl.SSLContext | None = client_options(kafka).get("ssl_context")
+    tls = kafka.security_protocol in ("SSL", "SASL_SSL")
+    context = ssl_context(kafka) if tls else None
     for server in kafka.bootstrap.split(","):
         host, _, port = server.strip().rpartition(":")
         if await _with_timeout(_api_versions(host, int(port), context), timeout_s):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import ssl
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -30,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from faust.web import Request, Response, View
 
+from streams.kafka_clients import client_options
 from streams.metrics import Metrics
 from streams.settings import KafkaSettings, Settings, WorkerSettings
 from streams.topics import Topics, input_topic_names
@@ -68,14 +68,19 @@ class LagRules:
     """How often to sample, how many samples make a window, when a stall is a stop."""
 
     interval_s: float = 2.0
-    window: int = 10
+    window: int = 10  # at least 2: a window of one sample never sees a stall
     stop_after_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.interval_s <= 0 or self.window < 2 or self.stop_after_s <= 0:
+            raise ValueError(
+                f"lag rules need interval_s > 0, window >= 2, stop_after_s > 0: {self}"
+            )
 
     @classmethod
     def from_settings(cls, worker: WorkerSettings) -> LagRules:
-        """The ``VANE_LAG_*`` settings (``lag_<field>``) where they exist, else the defaults."""
-        names = [f"lag_{f}" for f in ("interval_s", "window", "stop_after_s")]
-        return cls(*(getattr(worker, n) for n in names)) if hasattr(worker, names[0]) else cls()
+        """The ``VANE_LAG_INTERVAL_S``, ``VANE_LAG_WINDOW``, ``VANE_LAG_STOP_AFTER_S`` settings."""
+        return cls(worker.lag_interval_s, worker.lag_window, worker.lag_stop_after_s)
 
 
 def evaluate(samples: Sequence[Sample], moved_at_s: float, rules: LagRules) -> Status:
@@ -150,25 +155,6 @@ class PartitionView:
     lag: int
     lag_seconds: float
     status: Status
-
-
-def client_options(kafka: KafkaSettings) -> dict[str, Any]:
-    """aiokafka connection options (security) for these settings."""
-    options: dict[str, Any] = {
-        "bootstrap_servers": [h.strip() for h in kafka.bootstrap.split(",")],
-        "security_protocol": kafka.security_protocol,
-    }
-    if kafka.security_protocol in ("SSL", "SASL_SSL"):
-        context = ssl.create_default_context(cafile=kafka.ssl_cafile)
-        if kafka.ssl_certfile is not None:
-            context.load_cert_chain(kafka.ssl_certfile, kafka.ssl_keyfile)
-        options["ssl_context"] = context
-    if kafka.security_protocol.startswith("SASL"):
-        options["sasl_mechanism"] = kafka.sasl_mechanism
-        options["sasl_plain_username"] = kafka.sasl_username
-        secret = kafka.sasl_password
-        options["sasl_plain_password"] = secret.reveal() if secret else None
-    return options
 
 
 class KafkaReader:

@@ -170,6 +170,11 @@ class WorkerSettings:
     # Largest message the worker re-publishes to the dead-letter topic, whole.
     max_message_bytes: int = field(default=16 * 1024 * 1024, metadata=_env(_positive_int))
     data_dir: Path = field(default=Path(".vane"), metadata=_env(Path))
+    # Lag sampler (streams/lag.py): seconds between samples, samples per window (>= 2),
+    # seconds without progress before a stalled partition counts as stopped.
+    lag_interval_s: float = field(default=2.0, metadata=_env(_positive_float))
+    lag_window: int = field(default=10, metadata=_env(_positive_int))
+    lag_stop_after_s: float = field(default=120.0, metadata=_env(_positive_float))
 
 
 _SECTIONS = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import faust
 
 from models import load_models
-from streams import web
+from streams import health, lag, web
 from streams.agents import day_close
 from streams.agents import intake as intake_agents
 from streams.app import create_app
@@ -50,4 +50,6 @@ def build(settings: Settings) -> Worker:
     intake_agents.register(app, topics, intake, settings.worker, metrics)
     day_close.register(app, DayCloseSweeper(store, rescorer, metrics))
     web.register(app, metrics, store, models)
+    health.register(app, settings, metrics, topics)
+    lag.register(app, settings, metrics, topics)
     return Worker(settings, app, topics, metrics, store)
