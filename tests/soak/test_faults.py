@@ -177,15 +177,20 @@ def test_broker_stall_mid_replay(
         with run.worker() as worker:
             run.produce(run.records[:third])
             wait_until(lambda: _ready(worker), 60, what="the worker ready")
+            run.produce(run.records[third : 2 * third])
             assert stack.kafka.process is not None
-            stack.kafka.process.send_signal(signal.SIGSTOP)
+            stack.kafka.process.send_signal(signal.SIGSTOP)  # a backlog waits behind it
             time.sleep(15)
             stack.kafka.process.send_signal(signal.SIGCONT)
-            run.produce(run.records[third:])
+            lag_s = wait_until(
+                lambda: _at_least(_lag_seconds(worker), 10.0), 30, what="lag >= 10 s"
+            )
+            run.produce(run.records[2 * third :])
             worker.assert_running()
             got = run.finish()
         assert_same_final_state(got, expected)
         run.check_weight_topic()
+        print(f"broker paused 15 s; lag showed {lag_s:.1f} s; the worker recovered by itself")
 
 
 def test_second_worker_joins_and_leaves_mid_replay(
@@ -207,3 +212,13 @@ def test_second_worker_joins_and_leaves_mid_replay(
         first.assert_running()
     assert_same_final_state(got, expected)
     run.check_weight_topic()
+
+
+def _lag_seconds(worker: WorkerProcess) -> float:
+    """The largest consumer lag in seconds the worker reports now."""
+    lags = [v for (n, _), v in worker.metrics().items() if n == "vane_consumer_lag_seconds"]
+    return max(lags, default=0.0)
+
+
+def _at_least(value: float, floor: float) -> float:
+    return value if value >= floor else 0.0
