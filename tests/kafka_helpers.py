@@ -28,18 +28,8 @@ def create_topics(bootstrap: str, names: Sequence[str], partitions: int = 4) -> 
 
 
 def produce(bootstrap: str, topic: str, records: Sequence[Record]) -> None:
-    """Send (key, value) records and wait for every acknowledgement."""
-
-    async def run() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=MAX_BYTES)
-        await producer.start()
-        try:
-            futures = [await producer.send(topic, value=v, key=k) for k, v in records]
-            await asyncio.gather(*futures)
-        finally:
-            await producer.stop()
-
-    asyncio.run(run())
+    """Send (key, value) records to one topic and wait for every acknowledgement."""
+    produce_keyed(bootstrap, [(topic, k, v) for k, v in records])
 
 
 def consume(bootstrap: str, topic: str, count: int, timeout_s: float = 30.0) -> list[Any]:

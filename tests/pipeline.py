@@ -70,3 +70,14 @@ def assert_same_final_state(got: Rows, want: Rows) -> None:
                 expected["weight"],
                 expected["boost"],
             ), key
+
+
+def market_with_expectation(folder: Path, config: Any) -> tuple[list[bytes], Rows]:
+    """A generated marketplace's lines (``GeneratorConfig``) and score-file's final state."""
+    from streams.generator import generate
+
+    lines = [line.rstrip(b"\n") for _, line in generate(config)]
+    path = folder / "market.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    vane("score-file", str(path), "--out", str(folder / "expected.jsonl"), env={})
+    return lines, rows(folder / "expected.jsonl")

@@ -15,14 +15,21 @@ import pytest
 
 from streams.cli.sweep import wait_for_sweep
 from streams.contract import Stream
-from streams.generator import GeneratorConfig, generate
+from streams.generator import GeneratorConfig
 from streams.replay import route
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore
 from tests import kafka_helpers as kafka
 from tests.fuzz import malformed
 from tests.infra import Infra
-from tests.pipeline import Rows, assert_same_final_state, replay_and_snapshot, rows, vane
+from tests.pipeline import (
+    Rows,
+    assert_same_final_state,
+    market_with_expectation,
+    replay_and_snapshot,
+    rows,
+    vane,
+)
 from tests.worker_process import WorkerProcess, topic_names, wait_until, worker_env
 
 pytestmark = pytest.mark.integration
@@ -34,12 +41,7 @@ MALFORMED = 10_000
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[bytes], Rows]:
     """The clean events and score-file's final state for them."""
-    folder = tmp_path_factory.mktemp("clean")
-    lines = [line.rstrip(b"\n") for _, line in generate(MARKET)]
-    path = folder / "clean.jsonl"
-    path.write_bytes(b"\n".join(lines) + b"\n")
-    vane("score-file", str(path), "--out", str(folder / "expected.jsonl"), env={})
-    return lines, rows(folder / "expected.jsonl")
+    return market_with_expectation(tmp_path_factory.mktemp("clean"), MARKET)
 
 
 def test_every_event_twice_ends_in_the_same_state(

@@ -17,14 +17,20 @@ import pytest
 
 from streams.cli.sweep import wait_for_sweep
 from streams.contract import Stream
-from streams.generator import GeneratorConfig, generate
+from streams.generator import GeneratorConfig
 from streams.replay import route
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore
 from tests import kafka_helpers as kafka
 from tests import weight_topic
 from tests.infra import Infra
-from tests.pipeline import Rows, assert_same_final_state, rows, vane
+from tests.pipeline import (
+    Rows,
+    assert_same_final_state,
+    market_with_expectation,
+    rows,
+    vane,
+)
 from tests.servers import RestartableValkey
 from tests.worker_process import WorkerProcess, topic_names, wait_until, worker_env
 
@@ -36,12 +42,7 @@ KILLS = 6
 
 @pytest.fixture(scope="module")
 def market(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[bytes], Rows]:
-    folder = tmp_path_factory.mktemp("market")
-    lines = [line.rstrip(b"\n") for _, line in generate(MARKET)]
-    path = folder / "market.jsonl"
-    path.write_bytes(b"\n".join(lines) + b"\n")
-    vane("score-file", str(path), "--out", str(folder / "expected.jsonl"), env={})
-    return lines, rows(folder / "expected.jsonl")
+    return market_with_expectation(tmp_path_factory.mktemp("market"), MARKET)
 
 
 class Run:
