@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from streams.kafka_clients import ssl_context
+from streams.kafka_clients import sasl_credentials, ssl_context
 from streams.settings import KafkaSettings, Settings
 
 
@@ -33,9 +33,9 @@ def _credentials(kafka: KafkaSettings) -> faust.SASLCredentials | faust.SSLCrede
     protocol = kafka.security_protocol
     context = ssl_context(kafka) if protocol in ("SSL", "SASL_SSL") else None
     if protocol.startswith("SASL"):
-        password = kafka.sasl_password.reveal() if kafka.sasl_password else None
+        username, password = sasl_credentials(kafka)  # ConfigError when missing
         return faust.SASLCredentials(
-            username=kafka.sasl_username,
+            username=username,
             password=password,
             mechanism=kafka.sasl_mechanism,
             ssl_context=context,

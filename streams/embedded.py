@@ -18,20 +18,24 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import importlib.util
+import json
 import platform
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import quote
 
 from streams.errors import StackError
+from streams.kafka_front import scram_credentials
 
 _PR_SET_PDEATHSIG = 1
 _START_TIMEOUT_S = 15.0
@@ -142,6 +146,29 @@ def redis_answers(host: str, port: int, timeout_s: float = 1.0) -> bool:
             return sock.recv(64).startswith((b"+PONG", b"-NOAUTH"))
     except OSError:
         return False
+
+
+def _listening(port: int) -> bool:
+    """True when something accepts TCP connections on loopback ``port``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _private_file(path: Path, content: object) -> Path:
+    """Write ``content`` (text, or JSON) readable by us alone: it holds secrets."""
+    text = content if isinstance(content, str) else json.dumps(content)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(text)
+    return path
+
+
+def _valkey_quoted(value: str) -> str:
+    """A config-file string for Valkey: double-quoted, backslash-escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass
@@ -260,7 +287,14 @@ class EmbeddedValkeyCluster:
 
 
 class EmbeddedStack:
-    """Tansu and Valkey on free loopback ports, started together, stopped together."""
+    """Tansu and Valkey on free loopback ports, started together, stopped together.
+
+    Optional security (docs/security.md): ``kafka_tls=(cert, key)`` and/or
+    ``kafka_users={"vane": "pw"}`` put a TLS / SASL-SCRAM front (streams.kafka_front)
+    on the advertised port, Tansu itself then listening on a private one;
+    ``redis_password`` makes Valkey require AUTH. ``kafka_bootstrap`` and
+    ``redis_url`` (password included) stay the addresses to use.
+    """
 
     def __init__(
         self,
@@ -269,6 +303,9 @@ class EmbeddedStack:
         kafka_port: int = 0,
         redis_port: int = 0,
         valkey_args: tuple[str, ...] = (),
+        kafka_tls: tuple[Path, Path] | None = None,
+        kafka_users: Mapping[str, str] | None = None,
+        redis_password: str | None = None,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if workdir is None:
@@ -276,34 +313,61 @@ class EmbeddedStack:
             workdir = Path(self._tmp.name)
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.kafka = self._tansu(kafka_port or free_port())
+        public = kafka_port or free_port()
+        secured = kafka_tls is not None or kafka_users is not None
+        self.kafka = self._tansu(free_port() if secured else public, public)
+        self.kafka_front = self._front(public, kafka_tls, kafka_users) if secured else None
+        self.redis_password = redis_password
         self.redis = self._valkey(redis_port or free_port(), valkey_args)
 
-    def _tansu(self, port: int) -> _Server:
+    def _tansu(self, port: int, advertised: int) -> _Server:
         url = f"tcp://127.0.0.1:{port}"
         argv = [str(tansu_binary()), "broker", "--listener-url", url]
-        argv += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+        argv += ["--advertised-listener-url", f"tcp://127.0.0.1:{advertised}"]
+        argv += ["--storage-engine", "memory://tansu/"]
         return _Server("tansu", argv, port, self.workdir / "tansu.log")
 
+    def _front(
+        self, port: int, tls: tuple[Path, Path] | None, users: Mapping[str, str] | None
+    ) -> _Server:
+        argv = [sys.executable, "-m", "streams.kafka_front", "--port", str(port)]
+        argv += ["--upstream", str(self.kafka.port)]
+        if tls is not None:
+            argv += ["--cert", str(tls[0]), "--key", str(tls[1])]
+        if users is not None:
+            credentials = {name: scram_credentials(pw) for name, pw in users.items()}
+            argv += ["--users", str(_private_file(self.workdir / "kafka-users.json", credentials))]
+        return _Server("kafka-front", argv, port, self.workdir / "kafka-front.log")
+
     def _valkey(self, port: int, extra: tuple[str, ...]) -> _Server:
-        argv = [str(valkey_binary()), "--port", str(port), "--bind", "127.0.0.1"]
+        argv = [str(valkey_binary())]
+        if self.redis_password is not None:
+            # In a file, not on the command line, where `ps` would show it.
+            conf = f"requirepass {_valkey_quoted(self.redis_password)}\n"
+            argv.append(str(_private_file(self.workdir / "valkey-auth.conf", conf)))
+        argv += ["--port", str(port), "--bind", "127.0.0.1"]
         argv += ["--dir", str(self.workdir), "--save", "", "--appendonly", "no", *extra]
         return _Server("valkey", argv, port, self.workdir / "valkey.log")
 
+    def _servers(self) -> list[_Server]:
+        return [s for s in (self.kafka, self.kafka_front, self.redis) if s is not None]
+
     @property
     def kafka_bootstrap(self) -> str:
-        """``host:port`` of the broker, for ``KAFKA_BOOTSTRAP``."""
-        return f"127.0.0.1:{self.kafka.port}"
+        """``host:port`` of the broker (or of its TLS/SASL front), for ``KAFKA_BOOTSTRAP``."""
+        front = self.kafka_front
+        return f"127.0.0.1:{(front or self.kafka).port}"
 
     @property
     def redis_url(self) -> str:
-        """``redis://`` URL of the Valkey server, for ``REDIS_URL``."""
-        return f"redis://127.0.0.1:{self.redis.port}/0"
+        """``redis://`` URL of the Valkey server, for ``REDIS_URL`` (with the password)."""
+        auth = f":{quote(self.redis_password, safe='')}@" if self.redis_password else ""
+        return f"redis://{auth}127.0.0.1:{self.redis.port}/0"
 
     def start(self, timeout_s: float = _START_TIMEOUT_S) -> EmbeddedStack:
         """Start both servers and return once both answer (or raise StackError)."""
         try:
-            for server in (self.kafka, self.redis):
+            for server in self._servers():
                 server.start()
             self._wait_ready(timeout_s)
         except BaseException:
@@ -313,22 +377,29 @@ class EmbeddedStack:
 
     def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
-        pending = {"tansu", "valkey"}
+        checks = self._readiness()
+        pending = set(checks)
         while pending:
             self.check_alive()
-            if "tansu" in pending and _kafka_answers(self.kafka.port):
-                pending.discard("tansu")
-            if "valkey" in pending and redis_answers("127.0.0.1", self.redis.port):
-                pending.discard("valkey")
+            pending -= {name for name in pending if checks[name]()}
             if pending and time.monotonic() > deadline:
                 self.stop()
                 raise StackError(f"{', '.join(sorted(pending))} did not answer in {timeout_s}s")
             if pending:
                 time.sleep(0.02)
 
+    def _readiness(self) -> dict[str, Callable[[], bool]]:
+        checks: dict[str, Callable[[], bool]] = {
+            "tansu": partial(_kafka_answers, self.kafka.port),
+            "valkey": partial(redis_answers, "127.0.0.1", self.redis.port),
+        }
+        if self.kafka_front is not None:
+            checks["kafka-front"] = partial(_listening, self.kafka_front.port)
+        return checks
+
     def stop(self) -> None:
-        """Stop both servers (TERM, then KILL after a grace period); idempotent."""
-        for server in (self.redis, self.kafka):
+        """Stop every server (TERM, then KILL after a grace period); idempotent."""
+        for server in reversed(self._servers()):
             server.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -336,12 +407,12 @@ class EmbeddedStack:
 
     def check_alive(self) -> None:
         """Raise StackError if a server has exited since it started."""
-        for server in (self.kafka, self.redis):
+        for server in self._servers():
             server.check_alive()
 
     def pids(self) -> list[int]:
         """PIDs of the running servers (for tests that check for orphans)."""
-        return [s.process.pid for s in (self.kafka, self.redis) if s.process is not None]
+        return [s.process.pid for s in self._servers() if s.process is not None]
 
     def __enter__(self) -> EmbeddedStack:
         return self.start()

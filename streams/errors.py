@@ -4,6 +4,7 @@
     ├── ConfigError          a setting is missing or malformed (start-up)
     ├── MalformedEvent       an input message breaks the event contract
     ├── StackError           the embedded Kafka/Redis stack failed to start
+    ├── KafkaUnavailable     Kafka cannot be reached or refused our TLS/SASL credentials
     └── StoreUnavailable     Redis cannot be reached or refused a call (retriable)
         └── ScriptsMissing   the server lost Vane's Lua scripts (restarted): reload
 
@@ -39,6 +40,12 @@ class MalformedEvent(VaneError):
 
 class StackError(VaneError):
     """The embedded stack (Tansu, Valkey) could not be started."""
+
+
+class KafkaUnavailable(VaneError):
+    """Kafka cannot be reached, or refused our TLS or SASL credentials (retriable)."""
+
+    retriable = True
 
 
 class StoreUnavailable(VaneError):

@@ -21,7 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from streams import codec
 from streams.contract import TYPES_BY_STREAM, Stream
-from streams.kafka_clients import MAX_MESSAGE_BYTES, client_options
+from streams.kafka_clients import MAX_MESSAGE_BYTES, client_options, start
 from streams.settings import Settings
 from streams.topics import input_topic_names
 
@@ -107,7 +107,7 @@ async def replay(
     )
     report = ReplayReport()
     limiter = RateLimiter(rate)
-    await producer.start()
+    await start(producer, settings.kafka)
     try:
         pending: list[asyncio.Future[Any]] = []
         for number, line in lines:
@@ -142,7 +142,7 @@ async def wait_consumed(
 ) -> None:
     """Block until the worker group has committed every partition up to ``ends``."""
     admin = AIOKafkaAdminClient(**client_options(settings.kafka))
-    await admin.start()
+    await start(admin, settings.kafka)
     deadline = time.monotonic() + timeout_s
     partitions = [TopicPartition(t, p) for t, p in ends]
     try:

@@ -9,7 +9,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams import codec
-from streams.kafka_clients import MAX_MESSAGE_BYTES, client_options
+from streams.kafka_clients import MAX_MESSAGE_BYTES, client_options, start
 from streams.settings import Settings
 
 
@@ -25,7 +25,7 @@ async def read_weight_topic(settings: Settings, timeout_s: float = 60.0) -> list
         enable_auto_commit=False,
         max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
     )
-    await consumer.start()
+    await start(consumer, settings.kafka)
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]
         if not partitions:

@@ -10,6 +10,7 @@ import asyncio
 import importlib.resources
 from collections.abc import Awaitable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 import redis.exceptions as redis_errors
@@ -21,6 +22,7 @@ from streams.settings import RedisSettings
 Client = aioredis.Redis | RedisCluster
 T = TypeVar("T")
 
+AUTH_HINT = " (set the password in REDIS_URL or VANE_REDIS_PASSWORD, which wins)"
 SCRIPTS = ("apply", "clock", "commit", "published", "sweep_done", "lease")
 
 
@@ -29,12 +31,19 @@ async def connect(settings: RedisSettings) -> Client:
     url = settings.url.reveal()
     options: dict[str, Any] = {"socket_timeout": 10, "socket_connect_timeout": 5}
     if settings.password is not None:
+        # The explicit setting wins over a password in the URL (as /ready does);
+        # redis-py would let the URL's win, so take it out.
+        url = _without_password(url)
         options["password"] = settings.password.reveal()
     if settings.ssl_ca_file is not None:
         options["ssl_ca_certs"] = str(settings.ssl_ca_file)
     probe = aioredis.Redis.from_url(url, **options)
     try:
         info = await probe.info("cluster")
+    except redis_errors.AuthenticationError as exc:
+        where = settings.describe_url()
+        message = f"redis at {where} refused our credentials: {exc}{AUTH_HINT}"
+        raise StoreUnavailable(message) from exc
     except (redis_errors.RedisError, OSError) as exc:
         raise StoreUnavailable(f"cannot reach redis at {settings.describe_url()}: {exc}") from exc
     finally:
@@ -42,6 +51,15 @@ async def connect(settings: RedisSettings) -> Client:
     if info.get("cluster_enabled"):
         return RedisCluster.from_url(url, **options)
     return aioredis.Redis.from_url(url, **options)
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}@" if parts.username else ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=user + host))
 
 
 def script_text(name: str) -> str:
