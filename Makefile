@@ -48,8 +48,8 @@ soak: $(STAMP) ## Long fault-injection tests (kills, restarts, stalls): under 20
 demo: $(STAMP) ## Start the embedded stack and a worker (Ctrl-C stops all)
 	$(BIN)/vane demo
 
-bench: $(STAMP) ## Run the benchmarks and print their figures
-	$(BIN)/python benchmarks/bench_contract.py
+bench: $(STAMP) ## Benchmark on the embedded stack (~3-5 min): figures, bench-results/latest.{json,png}
+	$(BIN)/vane bench --out bench-results
 
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .vane *.egg-info

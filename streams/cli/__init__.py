@@ -33,6 +33,7 @@ def vane() -> None:
 def _register_commands() -> None:
     """Each command lives in its own module under streams/cli/."""
     from streams.cli import (
+        bench,
         demo,
         explain,
         generate,
@@ -44,7 +45,7 @@ def _register_commands() -> None:
         worker,
     )
 
-    for module in (worker, stack, demo, explain, sweep, replay, score_file, generate):
+    for module in (worker, stack, demo, explain, sweep, replay, score_file, generate, bench):
         vane.add_command(module.command)
     vane.add_command(snapshot.snapshot_command)
     vane.add_command(snapshot.weights_command)
