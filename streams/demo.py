@@ -29,7 +29,7 @@ from rich.table import Table
 from models import load_models
 from streams import codec
 from streams.contract import Stream
-from streams.embedded import EmbeddedStack, free_port, spawn_child
+from streams.embedded import EmbeddedStack, free_port, spawn_child, stop_child
 from streams.generator import GeneratorConfig, generate
 from streams.generator.config import DAY_MS
 from streams.replay import RateLimiter, route
@@ -77,7 +77,7 @@ def run(rate_per_s: float = 1500.0, days: int = 30) -> None:
         except KeyboardInterrupt:
             console.print("\nstopping")
         finally:
-            _stop(worker)
+            stop_child(worker, WORKER_STOP_S)
 
 
 def _start_worker(stack: EmbeddedStack, web_port: int) -> subprocess.Popen[bytes]:
@@ -90,16 +90,6 @@ def _start_worker(stack: EmbeddedStack, web_port: int) -> subprocess.Popen[bytes
     }
     argv = [sys.executable, "-m", "streams.cli", "worker", "-l", "info"]
     return spawn_child(argv, stack.workdir / "worker.log", env)
-
-
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the worker and wait for its clean exit (SIGKILL if it hangs)."""
-    worker.terminate()
-    try:
-        worker.wait(timeout=WORKER_STOP_S)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
 
 
 async def _watch(

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 from urllib.parse import quote
 
 from streams.errors import StackError
@@ -189,21 +190,48 @@ class _Server:
 
     def stop(self) -> None:
         proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=_STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None:
+            stop_child(proc, _STOP_GRACE_S)
+
+
+def stop_child(proc: subprocess.Popen[bytes], grace_s: float) -> None:
+    """SIGTERM a child and wait for it; SIGKILL it if it outlives ``grace_s``."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _cluster_ok(port: int) -> bool:
     return b"cluster_state:ok" in resp_command(port, "CLUSTER", "INFO")
 
 
-class EmbeddedValkeyCluster:
+class _Started:
+    """``with`` starts the servers and always stops them."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class EmbeddedValkeyCluster(_Started):
     """Three Valkey masters in cluster mode on loopback (no replicas): for tests.
 
     Slots are split in three ranges with CLUSTER ADDSLOTSRANGE and the nodes are
@@ -274,19 +302,8 @@ class EmbeddedValkeyCluster:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> EmbeddedValkeyCluster:
-        return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-class EmbeddedStack:
+class EmbeddedStack(_Started):
     """Tansu and Valkey on free loopback ports, started together, stopped together.
 
     Optional security (docs/security.md): ``kafka_tls=(cert, key)`` and/or
@@ -413,14 +430,3 @@ class EmbeddedStack:
     def pids(self) -> list[int]:
         """PIDs of the running servers (for tests that check for orphans)."""
         return [s.process.pid for s in self._servers() if s.process is not None]
-
-    def __enter__(self) -> EmbeddedStack:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
