@@ -17,8 +17,6 @@ from tests.worker_process import WorkerProcess, topic_names, wait_until, worker_
 
 pytestmark = pytest.mark.integration
 
-JOIN_LIMIT_S = 10.0
-
 
 def _malformed() -> list[tuple[Stream, bytes, str]]:
     """(stream, raw bytes, expected reason): at least one per input-level reason."""
@@ -84,9 +82,10 @@ def test_worker_counts_valid_events_and_dead_letters_malformed_ones(
             return worker.metrics().get(probe_key, 0.0)
 
         wait_until(counted, timeout_s=30, what="the probe event to be counted")
+        # Printed, not asserted: the machine decides (the settings that make it short are
+        # pinned in the settings tests); the bounded wait above fails a worker that never joins.
         join_s = time.monotonic() - worker.started_at
         print(f"worker consumed its first event {join_s:.2f}s after start")
-        assert join_s < JOIN_LIMIT_S, f"worker took {join_s:.1f}s to consume its first event"
 
         for body in valid:
             topic = topics[STREAM_OF_TYPE[str(body["type"])].value]

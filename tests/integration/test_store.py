@@ -166,9 +166,8 @@ async def replay(
         await _cleanup(url, prefix)
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+# The Redis URL fixture is per test on purpose: every example cleans its own prefix.
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     bodies=st.lists(event_bodies(), min_size=1, max_size=40, unique_by=lambda b: id(b)),
     data=st.data(),

@@ -37,7 +37,7 @@ class Record:
         self.value = codec.dumps(message)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(seed=st.integers(0, 2**32), batch_size=st.integers(1, 400), dup_share=st.floats(0, 0.3))
 def test_order_batches_and_duplicates_do_not_change_final_scores(
     seed: int, batch_size: int, dup_share: float

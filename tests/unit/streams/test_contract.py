@@ -386,14 +386,18 @@ def test_contract_imports_only_the_standard_library_codec_errors_and_counting() 
 
 # --- properties ---------------------------------------------------------------------------
 
+# Small JSON values: a field's check looks at its type and range, never at depth or size,
+# so short texts and shallow containers find every refusal and keep generation cheap.
 _json = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-(2**63), 2**64 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
-    max_leaves=8,
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=4), inner, max_size=2)
+    ),
+    max_leaves=4,
 )
 _FIELDS = sorted({f for fields in REQUIRED.values() for f in fields} | {"event_id", "type", "ts"})
 
