@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import faust
 
-from streams import fastpath
-from streams.kafka_clients import sasl_credentials, ssl_context
+from streams.kafka import fastpath
+from streams.kafka.clients import sasl_credentials, ssl_context
 from streams.settings import KafkaSettings, Settings
 
 
 def create_app(settings: Settings) -> faust.App:
     """A Faust app for these settings; agents and pages are registered elsewhere."""
     kafka, worker = settings.kafka, settings.worker
-    # Faust's per-event cost, cut with its own settings (streams.fastpath,
+    # Faust's per-event cost, cut with its own settings (streams.kafka.fastpath,
     # docs/performance.md): uvloop, a lean monitor, batch delivery.
     fastpath.use_uvloop()
     fastpath.register_transport()

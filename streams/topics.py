@@ -1,7 +1,7 @@
 """Every Kafka topic Vane touches, and its codec.
 
 Input topics and the dead-letter topic carry raw bytes: Vane decodes input
-itself (``streams.contract``) so that no malformed message can crash Faust's
+itself (``streams.intake.contract``) so that no malformed message can crash Faust's
 deserialiser, and the dead-letter topic keeps the original bytes intact.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import faust
 from faust.types import TopicT
 
-from streams.contract import Stream
+from streams.intake.contract import Stream
 from streams.settings import TopicSettings
 
 

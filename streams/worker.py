@@ -12,17 +12,17 @@ from dataclasses import dataclass
 import faust
 
 from models import load_models
-from streams import health, lag, web
 from streams.agents import day_close
 from streams.agents import intake as intake_agents
 from streams.app import create_app
-from streams.intake import Intake
+from streams.intake.policy import Intake
 from streams.metrics import Metrics
-from streams.rescoring import Rescorer
-from streams.scoring import ScoringStage
+from streams.ops import health, lag, web
+from streams.scoring.rescorer import Rescorer
+from streams.scoring.stage import ScoringStage
+from streams.scoring.sweep import DayCloseSweeper
 from streams.settings import Settings
 from streams.store.handle import StoreHandle
-from streams.sweep import DayCloseSweeper
 from streams.topics import Topics, declare_topics
 
 

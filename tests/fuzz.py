@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from streams import codec
-from streams.contract import Stream, parse
 from streams.errors import MalformedEvent
+from streams.intake.contract import Stream, parse
 from tests.samples import STREAM_OF_TYPE, TYPES, sample
 
 HOSTILE_IDS = [

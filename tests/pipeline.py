@@ -74,7 +74,7 @@ def assert_same_final_state(got: Rows, want: Rows) -> None:
 
 def market_with_expectation(folder: Path, config: Any) -> tuple[list[bytes], Rows]:
     """A generated marketplace's lines (``GeneratorConfig``) and score-file's final state."""
-    from streams.generator import generate
+    from streams.devtools.generator import generate
 
     lines = [line.rstrip(b"\n") for _, line in generate(config)]
     path = folder / "market.jsonl"

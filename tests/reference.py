@@ -10,7 +10,7 @@ from models import load_models, plain_band, score
 from models.counting import contributions
 from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, EntityWindows
 from streams import codec
-from streams.contract import Stream, parse
+from streams.intake.contract import Stream, parse
 from streams.store import WindowStore, day_of
 from tests.samples import STREAM_OF_TYPE, TYPES, sample
 

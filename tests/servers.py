@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from streams.embedded import free_port, redis_answers, spawn_child, valkey_binary
+from streams.devtools.embedded import free_port, redis_answers, spawn_child, valkey_binary
 
 
 class RestartableValkey:

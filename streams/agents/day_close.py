@@ -1,4 +1,4 @@
-"""The day-close timer: every second, run the sweep if one is due (streams.sweep)."""
+"""The day-close timer: every second, run the sweep if one is due (streams.scoring.sweep)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import faust
 
 from streams.errors import StoreUnavailable
-from streams.sweep import DayCloseSweeper
+from streams.scoring.sweep import DayCloseSweeper
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import faust
 from faust.streams import Stream as EventStream
 from faust.types import StreamT, TopicT
 
-from streams.contract import Stream
-from streams.intake import Intake
+from streams.intake.contract import Stream
+from streams.intake.policy import Intake
 from streams.metrics import Metrics
 from streams.settings import WorkerSettings
 from streams.topics import Topics

@@ -1,4 +1,4 @@
-"""``vane bench``: the benchmark (streams.benchmark), its JSON and chart."""
+"""``vane bench``: the benchmark (streams.devtools.benchmark), its JSON and chart."""
 
 from __future__ import annotations
 
@@ -51,8 +51,8 @@ def command(
     out: Path,
 ) -> None:
     """Run the benchmark on the embedded stack; print the figures, write JSON and PNG."""
-    from streams.benchmark import report
-    from streams.benchmark.run import Options, run
+    from streams.devtools.benchmark import report
+    from streams.devtools.benchmark.run import Options, run
 
     out.mkdir(parents=True, exist_ok=True)
     options = Options(

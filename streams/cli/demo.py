@@ -24,7 +24,7 @@ from streams.cli.signals import exit_on_sigterm
 )
 def command(rate: float, days: int) -> None:
     """Embedded stack, a worker and a generated marketplace, watched live (Ctrl-C stops)."""
-    from streams import demo as demo_module
+    from streams.devtools import demo as demo_module
 
     exit_on_sigterm()
     demo_module.run(rate_per_s=rate, days=days)

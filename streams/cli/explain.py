@@ -9,7 +9,7 @@ import click
 
 from models import load_models
 from streams import codec
-from streams.explain import UnknownEntity, explain, render_text
+from streams.scoring.explain import UnknownEntity, explain, render_text
 from streams.settings import Settings
 from streams.store import WindowStore
 

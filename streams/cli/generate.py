@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 PROGRESS_EVERY = 100_000
-DEFAULT_START = "2026-10-01T00:00:00+08:00"  # streams.generator.config.DEFAULT_START
+DEFAULT_START = "2026-10-01T00:00:00+08:00"  # streams.devtools.generator.config.DEFAULT_START
 MAX_START = datetime(9000, 1, 1)
 
 
@@ -122,8 +122,8 @@ def command(
     minutes ahead of the wall clock to the dead-letter topic: keep --start plus
     --days in the past for a file it will replay.
     """
-    from streams.generator import build, write, write_truth
-    from streams.generator.config import GeneratorConfig, epoch_ms
+    from streams.devtools.generator import build, write, write_truth
+    from streams.devtools.generator.config import GeneratorConfig, epoch_ms
 
     if out == "-" and sys.stdout.isatty():
         raise click.UsageError("refusing to write events to a terminal: use --out FILE or a pipe")

@@ -9,9 +9,9 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from streams import jsonl
+from streams.cli import jsonl
 from streams.cli.sweep import wait_for_sweep
-from streams.replay import ReplayReport, replay, wait_consumed
+from streams.devtools.replay import ReplayReport, replay, wait_consumed
 from streams.settings import Settings
 from streams.store import WindowStore
 

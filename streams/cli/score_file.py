@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import click
 
 from models import load_models
-from streams import jsonl
-from streams.backfill import Backfill
-from streams.contract import Event, Stream, parse
+from streams.cli import jsonl
+from streams.devtools.replay import Unroutable, route
 from streams.errors import MalformedEvent
-from streams.replay import Unroutable, route
+from streams.intake.contract import Event, Stream, parse
+from streams.scoring.backfill import Backfill
 
 
 @click.command("score-file")

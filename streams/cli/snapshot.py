@@ -8,11 +8,11 @@ from typing import Any
 import click
 
 from models import load_models
-from streams import jsonl
+from streams.cli import jsonl
+from streams.devtools.weights_dump import read_weight_topic
+from streams.scoring.snapshot import current_states
 from streams.settings import Settings
-from streams.snapshot import current_states
 from streams.store import WindowStore
-from streams.weights_dump import read_weight_topic
 
 OUT = click.option(
     "--out", default="-", show_default=True, help="Output file (.gz ok; - for stdout)."

@@ -26,7 +26,7 @@ from streams.cli.signals import exit_on_sigterm
 )
 def command(kafka_port: int, redis_port: int) -> None:
     """Run the embedded Kafka (Tansu) and Redis (Valkey) until Ctrl-C."""
-    from streams.embedded import EmbeddedStack
+    from streams.devtools.embedded import EmbeddedStack
 
     exit_on_sigterm()
     with EmbeddedStack(kafka_port=kafka_port, redis_port=redis_port) as running:

@@ -21,7 +21,7 @@ def command(faust_args: tuple[str, ...]) -> None:
 
     app = wiring.build(Settings.from_env()).app
     faust_cli.main(
-        args=["worker", *faust_args],  # uvloop: streams.fastpath.use_uvloop()
+        args=["worker", *faust_args],  # uvloop: streams.kafka.fastpath.use_uvloop()
         prog_name="vane",
         standalone_mode=False,
         app=app,

@@ -9,7 +9,7 @@ from typing import Any
 from models.counting import COUNTERS, REGISTERS, Contribution, contributions
 from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, EntityWindows
 from streams import codec
-from streams.contract import SourcedEvent, Stream, anchor_day
+from streams.intake.contract import SourcedEvent, Stream, anchor_day
 
 LONGEST_DAYS = max(HORIZONS)
 TOO_LATE_DAYS = 90  # SCORING.md §1: an anchor day older than this before the as-of day

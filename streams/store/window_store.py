@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from models.counting import COUNTERS
-from streams.contract import SourcedEvent
 from streams.errors import ScriptsMissing
+from streams.intake.contract import SourcedEvent
 from streams.settings import RedisSettings
 from streams.store import connection
 from streams.store.encoding import (

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from streams.embedded import EmbeddedStack, redis_answers
+from streams.devtools.embedded import EmbeddedStack, redis_answers
 from tests import kafka_helpers as kafka
 from tests.worker_process import wait_until
 
@@ -54,7 +54,7 @@ def test_stack_stops_when_the_body_fails() -> None:
 
 SCRIPT = """
 import sys, time
-from streams.embedded import EmbeddedStack
+from streams.devtools.embedded import EmbeddedStack
 stack = EmbeddedStack().start()
 print(*stack.pids(), flush=True)
 time.sleep(120)

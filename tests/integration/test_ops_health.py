@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.embedded import free_port, valkey_binary
-from streams.embedded import redis_answers as redis_tcp_answers
-from streams.health import kafka_answers, redis_answers
+from streams.devtools.embedded import free_port, valkey_binary
+from streams.devtools.embedded import redis_answers as redis_tcp_answers
+from streams.ops.health import kafka_answers, redis_answers
 from streams.settings import KafkaSettings, RedisSettings, Secret
 from tests.infra import Infra
 

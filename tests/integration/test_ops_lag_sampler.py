@@ -15,9 +15,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
-from streams.embedded import EmbeddedStack
-from streams.lag import KafkaReader, LagRules, LagSampler, Status
+from streams.devtools.embedded import EmbeddedStack
 from streams.metrics import Metrics
+from streams.ops.lag import KafkaReader, LagRules, LagSampler, Status
 from streams.settings import KafkaSettings
 from tests import kafka_helpers as kafka
 

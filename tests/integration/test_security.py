@@ -3,7 +3,7 @@
 Each mode works with the right secret and fails in one line with a wrong one, and
 no secret ever shows in a log, a page, a CLI message or ``Settings.describe()``.
 Real servers throughout: Tansu behind the embedded stack's TLS/SCRAM front
-(streams.kafka_front), Valkey with ``requirepass``.
+(streams.devtools.kafka_front), Valkey with ``requirepass``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from streams import codec
-from streams.embedded import EmbeddedStack, free_port, tansu_binary, valkey_binary
-from streams.kafka_clients import client_options
+from streams.devtools.embedded import EmbeddedStack, free_port, tansu_binary, valkey_binary
+from streams.kafka.clients import client_options
 from streams.settings import Settings
 from tests import kafka_helpers as kafka
 from tests.certs import Certs, make_certs

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streams import codec
-from streams.contract import SourcedEvent, Stream, parse
-from streams.embedded import EmbeddedValkeyCluster
+from streams.devtools.embedded import EmbeddedValkeyCluster
+from streams.intake.contract import SourcedEvent, Stream, parse
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore, day_of
 from tests.infra import Infra

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from streams.cli.sweep import wait_for_sweep
-from streams.contract import Stream
-from streams.generator import GeneratorConfig
-from streams.replay import route
+from streams.devtools.generator import GeneratorConfig
+from streams.devtools.replay import route
+from streams.intake.contract import Stream
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore
 from tests import kafka_helpers as kafka
@@ -168,7 +168,7 @@ def test_redis_restart_mid_replay(
 def test_broker_stall_mid_replay(
     unique: str, tmp_path: Path, market: tuple[list[bytes], Rows]
 ) -> None:
-    from streams.embedded import EmbeddedStack
+    from streams.devtools.embedded import EmbeddedStack
 
     lines, expected = market
     with EmbeddedStack() as stack:

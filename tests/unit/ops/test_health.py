@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from streams.health import Membership, _auth_command, _resp, readiness
+from streams.ops.health import Membership, _auth_command, _resp, readiness
 from streams.settings import RedisSettings, Secret
 
 

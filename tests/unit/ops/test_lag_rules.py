@@ -6,8 +6,16 @@ import pytest
 from aiokafka import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.lag import LagRules, LagSampler, PartitionWindow, Reading, Sample, Status, evaluate
 from streams.metrics import Metrics
+from streams.ops.lag import (
+    LagRules,
+    LagSampler,
+    PartitionWindow,
+    Reading,
+    Sample,
+    Status,
+    evaluate,
+)
 from streams.settings import WorkerSettings
 
 RULES = LagRules(interval_s=1.0, window=4, stop_after_s=30.0)

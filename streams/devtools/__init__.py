@@ -1,0 +1,4 @@
+"""Development harness: embedded servers, demo, replay, generator, benchmark.
+
+Nothing in the runtime imports it.
+"""

@@ -1,0 +1,81 @@
+"""The dead-letter topic: where malformed input goes, whole, with its reason.
+
+A dead letter is the original message re-published unchanged — same key, same
+value bytes, same headers — plus ``vane.*`` headers that say why and where from:
+
+    vane.reason            stable code, e.g. ``bad_id`` (streams.intake.contract.Reason)
+    vane.detail            one line naming the field and the offending value
+    vane.source.topic      topic the message was read from
+    vane.source.partition  its partition (decimal)
+    vane.source.offset     its offset (decimal)
+
+Keeping the value as it was (rather than wrapping it in JSON) is what keeps
+non-UTF-8 and non-JSON bodies intact byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+HEADER_PREFIX = "vane."
+MAX_DETAIL_CHARS = 500
+
+
+class SourceMessage(Protocol):
+    """What Vane needs of a consumed Kafka record (Faust's ``Message`` has it)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Any
+
+
+class Publisher(Protocol):
+    """Sends one record; the returned awaitable resolves once it is delivered."""
+
+    async def send(
+        self, *, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> Awaitable[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """Why a message was rejected, and the message itself."""
+
+    reason: str
+    detail: str
+    message: SourceMessage
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        """Original headers first, then the ``vane.*`` envelope headers."""
+        msg = self.message
+        envelope = {
+            "reason": self.reason,
+            "detail": self.detail[:MAX_DETAIL_CHARS],
+            "source.topic": msg.topic,
+            "source.partition": str(msg.partition),
+            "source.offset": str(msg.offset),
+        }
+        own = [(HEADER_PREFIX + k, v.encode("utf-8", "replace")) for k, v in envelope.items()]
+        return [*_original_headers(msg.headers), *own]
+
+
+def _original_headers(headers: Any) -> list[tuple[str, bytes]]:
+    if not headers:
+        return []
+    items: Iterable[tuple[str, bytes]] = headers.items() if hasattr(headers, "items") else headers
+    return [(k, v) for k, v in items if not k.startswith(HEADER_PREFIX)]
+
+
+async def publish_all(publisher: Publisher, letters: Sequence[DeadLetter]) -> None:
+    """Publish a batch of dead letters and wait until the broker has them all."""
+    pending = [
+        await publisher.send(key=d.message.key, value=d.message.value, headers=d.headers())
+        for d in letters
+    ]
+    for delivered in pending:
+        await delivered

@@ -1,0 +1,208 @@
+"""Re-scoring: decide entities' states, commit them with their messages, publish.
+
+Used after every applied batch (the touched entities, cause = the last event
+applied to each) and by the day-close sweep (every entity, cause ``day-close``).
+
+Per entity the order is an outbox: the new state and its message are written to
+the entity's state hash in one atomic compare-and-set on the seq (``commit``);
+then the message is published and acknowledged by the broker; then the outbox
+entry is cleared (``mark_published``). So a crash at any point loses nothing and
+never reuses a seq: a committed message is re-sent, identical, by whoever next
+finds it in the outbox and old enough (its writer presumably died). A commit is
+refused while an earlier message of the same entity still waits in the outbox,
+which keeps one entity's messages in seq order on the topic across workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from models import Decision, ModelConfig
+from models.windows import EntityWindows
+from streams import codec
+from streams.intake.deadletter import Publisher
+from streams.intake.policy import wall_clock_ms
+from streams.metrics import Metrics
+from streams.scoring import weights
+from streams.store import Commit, Snapshot, WindowStore
+from streams.store.encoding import EntityKey
+from streams.store.handle import StoreHandle
+
+log = logging.getLogger(__name__)
+
+RETRY_SLEEPS_S = (0.005, 0.02, 0.05, 0.1, 0.2)
+TAKEOVER_AFTER_MS = 10_000
+PATIENT_SLEEP_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    key: EntityKey
+    config: ModelConfig
+    decision: Decision
+    commit: Commit
+
+
+class Rescorer:
+    """Turns snapshots into published weight updates, at most one seq each."""
+
+    def __init__(
+        self,
+        store: StoreHandle,
+        publisher: Publisher,
+        metrics: Metrics,
+        models: Mapping[str, ModelConfig],
+        *,
+        takeover_after_ms: int = TAKEOVER_AFTER_MS,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._metrics = metrics
+        self._models = models
+        self._takeover_after_ms = takeover_after_ms
+
+    async def rescore(
+        self,
+        snapshots: Mapping[EntityKey, Snapshot],
+        causes: Mapping[EntityKey, str] | str,
+        as_of_ms: int,
+        *,
+        patient: bool = False,
+    ) -> int:
+        """Re-score the scored entities among ``snapshots``; return messages published.
+
+        ``patient`` (the sweep) waits out outbox entries of other workers instead of
+        leaving those entities to a later pass.
+        """
+        todo = {k: s for k, s in snapshots.items() if k[0] in self._models}
+        categories = await self._categories(todo, snapshots)
+        published, attempt = 0, 0
+        while todo:
+            published += await self._flush_abandoned(todo)
+            retry = await self._decide_and_publish(todo, categories, causes, as_of_ms)
+            if not retry:
+                break
+            attempt += 1
+            if attempt > len(RETRY_SLEEPS_S) and not patient:
+                log.warning("re-scoring deferred for %d busy entities", len(retry))
+                break
+            await asyncio.sleep(_pause(attempt))
+            todo = await self._reread(retry, todo)
+        return published
+
+    async def _categories(
+        self, todo: Mapping[EntityKey, Snapshot], known: Mapping[EntityKey, Snapshot]
+    ) -> dict[str, EntityWindows]:
+        wanted = {
+            ("category", s.labels["category"]) for k, s in todo.items() if "category" in s.labels
+        }
+        missing = [k for k in wanted if k not in known]
+        as_of = _as_of_day(todo)
+        found = dict(known)
+        if missing and as_of is not None:
+            found.update(await self._store.retrying(lambda st: st.snapshots(missing, as_of)))
+        return {k[1]: found[k].windows for k in wanted if k in found}
+
+    async def _decide_and_publish(
+        self,
+        todo: Mapping[EntityKey, Snapshot],
+        categories: Mapping[str, EntityWindows],
+        causes: Mapping[EntityKey, str] | str,
+        as_of_ms: int,
+    ) -> list[EntityKey]:
+        decided = [
+            d
+            for key, snap in todo.items()
+            if (d := self._decide(key, snap, categories, _cause(causes, key), as_of_ms))
+        ]
+        if not decided:
+            return []
+        now = wall_clock_ms()
+        seqs = await self._store.retrying(lambda st: st.commit([d.commit for d in decided], now))
+        won = [(d, seq) for d, seq in zip(decided, seqs, strict=True) if seq > 0]
+        await self._publish([(d.key, seq, d.commit.message) for d, seq in won])
+        for d, _ in won:
+            self._count(d.key[0], d.decision.previous.tier, d.decision.state.tier)
+        return [d.key for d, seq in zip(decided, seqs, strict=True) if seq <= 0]
+
+    def _decide(
+        self,
+        key: EntityKey,
+        snap: Snapshot,
+        categories: Mapping[str, EntityWindows],
+        cause: str,
+        as_of_ms: int,
+    ) -> _Decided | None:
+        config = self._models[key[0]]
+        category = categories.get(snap.labels.get("category", "")) if key[0] == "product" else None
+        decision = weights.redecide(config, snap.windows, snap.published.state, category)
+        if not decision.changed:
+            return None
+        seq = snap.published.seq + 1
+        message = weights.build(decision, config, seq=seq, as_of_ms=as_of_ms, cause=cause)
+        state = weights.state_fields(decision.state)
+        commit = Commit(key[0], key[1], snap.published.seq, state, codec.dumps(message))
+        return _Decided(key, config, decision, commit)
+
+    async def _flush_abandoned(self, todo: dict[EntityKey, Snapshot]) -> int:
+        """Re-send outbox messages whose writer seems to have died, and clear them."""
+        now = wall_clock_ms()
+        stale = [
+            (key, snap)
+            for key, snap in todo.items()
+            if snap.published.pending is not None
+            and now - (snap.published.pending_since_ms or 0) >= self._takeover_after_ms
+        ]
+        if not stale:
+            return 0
+        await self._publish([(k, s.published.seq, s.published.pending or b"") for k, s in stale])
+        for key, snap in stale:
+            todo[key] = _without_pending(snap)
+        return len(stale)
+
+    async def _publish(self, messages: Sequence[tuple[EntityKey, int, bytes]]) -> None:
+        """Send, wait for every broker acknowledgement, then clear the outbox entries."""
+        if not messages:
+            return
+        sent = [
+            await self._publisher.send(key=weights.message_key(*key), value=value, headers=[])
+            for key, _, value in messages
+        ]
+        for delivery in sent:
+            await delivery
+        done = [(key, seq) for key, seq, _ in messages]
+        await self._store.retrying(lambda st: st.mark_published(done))
+
+    async def _reread(
+        self, keys: Sequence[EntityKey], todo: Mapping[EntityKey, Snapshot]
+    ) -> dict[EntityKey, Snapshot]:
+        as_of = _as_of_day(todo)
+        assert as_of is not None
+
+        async def read(store: WindowStore) -> dict[EntityKey, Snapshot]:
+            return await store.snapshots(list(keys), as_of)
+
+        return await self._store.retrying(read)
+
+    def _count(self, entity_type: str, before: str, after: str) -> None:
+        self._metrics.weight_updates.labels(entity_type, before, after).inc()
+
+
+def _pause(attempt: int) -> float:
+    """Short pauses first; the patient sweep then waits longer per round."""
+    return RETRY_SLEEPS_S[attempt - 1] if attempt <= len(RETRY_SLEEPS_S) else PATIENT_SLEEP_S
+
+
+def _cause(causes: Mapping[EntityKey, str] | str, key: EntityKey) -> str:
+    return causes if isinstance(causes, str) else causes.get(key, weights.DAY_CLOSE)
+
+
+def _as_of_day(snapshots: Mapping[EntityKey, Snapshot]) -> int | None:
+    return next((s.windows.as_of_day for s in snapshots.values()), None)
+
+
+def _without_pending(snap: Snapshot) -> Snapshot:
+    return replace(snap, published=replace(snap.published, pending=None, pending_since_ms=None))

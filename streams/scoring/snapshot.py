@@ -1,0 +1,62 @@
+"""Every entity's current state, read from the store: ``vane snapshot``.
+
+The rows have the same shape as ``vane score-file`` (``streams.scoring.backfill``), so
+that a replay through the stream and the in-process path can be compared line
+by line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from models import ModelConfig
+from models.windows import EntityWindows
+from streams.scoring import weights
+from streams.scoring.backfill import snapshot_row
+from streams.store import Snapshot, WindowStore, day_of
+from streams.store.encoding import EntityKey
+
+CHUNK = 500
+
+
+async def current_states(
+    store: WindowStore, models: Mapping[str, ModelConfig]
+) -> list[dict[str, Any]]:
+    """Rows for every scored entity as of stream time, sorted by (type, id)."""
+    stream_ms = await store.stream_time_ms()
+    if stream_ms is None:
+        return []
+    as_of = day_of(stream_ms)
+    keys = sorted([key async for key in store.entities() if key[0] in models])
+    rows: list[dict[str, Any]] = []
+    async for chunk in _chunks(store, keys, as_of):
+        categories = await _categories(store, chunk, as_of)
+        for key, snap in chunk.items():
+            rows.append(_row(models[key[0]], snap, categories, stream_ms))
+    return rows
+
+
+async def _chunks(
+    store: WindowStore, keys: list[EntityKey], as_of: int
+) -> AsyncIterator[dict[EntityKey, Snapshot]]:
+    for start in range(0, len(keys), CHUNK):
+        yield await store.snapshots(keys[start : start + CHUNK], as_of)
+
+
+async def _categories(
+    store: WindowStore, chunk: Mapping[EntityKey, Snapshot], as_of: int
+) -> dict[str, EntityWindows]:
+    names = sorted({s.labels["category"] for s in chunk.values() if "category" in s.labels})
+    found = await store.snapshots([("category", n) for n in names], as_of)
+    return {key[1]: snap.windows for key, snap in found.items()}
+
+
+def _row(
+    config: ModelConfig, snap: Snapshot, categories: Mapping[str, EntityWindows], stream_ms: int
+) -> dict[str, Any]:
+    label = snap.labels.get("category")
+    category = categories.get(label) if label and config.entity_type == "product" else None
+    decision = weights.redecide(config, snap.windows, snap.published.state, category)
+    published = weights.stored_state(config, snap.published.state)
+    return snapshot_row(config, decision.score, published, snap.published.seq, stream_ms)

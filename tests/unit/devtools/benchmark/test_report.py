@@ -1,0 +1,124 @@
+"""The results document: its shape, its ratios and targets, the table and the chart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streams.devtools.benchmark import report
+from streams.devtools.benchmark.figures import Throughput
+from streams.devtools.benchmark.inprocess import ContractFigures, StoreFigures
+from streams.devtools.benchmark.latency import LatencyRun
+from streams.devtools.benchmark.run import Options
+from streams.devtools.benchmark.scorer import ScorerRun
+from streams.devtools.benchmark.workload import Record, Workload
+from streams.devtools.generator import GeneratorConfig
+from streams.intake.contract import Stream
+
+
+def _scorer(per_s: float) -> ScorerRun:
+    return ScorerRun(
+        throughput=Throughput(events=200_000, seconds=200_000 / per_s, cpu_s=20.0),
+        redis_cpu_s_per_100k=5.0,
+        broker_cpu_s_per_100k=0.5,
+        store_round_trips_per_event=0.002,
+        redis_reads_per_event=0.014,
+        weight_updates=1_000,
+        weight_updates_per_s=25.0,
+        entity_bytes={"entities": 10.0, "mean": 600.0, "p99": 1_200.0, "max": 1_536.0},
+        redis_bytes_per_event=110.0,
+    )
+
+
+@pytest.fixture
+def raw() -> dict[str, Any]:
+    records = [
+        Record(Stream.ORDERS, b"o1", b"{}", "e1"),
+        Record(Stream.SHIPPING, b"o1", b"{}", "e2"),
+        Record(Stream.LIVESTREAM, b"r1", b"{}", "e3"),
+    ]
+    config = GeneratorConfig(days=1)
+    return {
+        "options": Options(),
+        "workload": Workload(records, config),
+        "latency_workload": Workload(records[:2], config),
+        "produce_per_s": 50_000.0,
+        "contract": ContractFigures(decode_per_s=1_000_000.0, parse_per_s=300_000.0),
+        "store": StoreFigures(16_000.0, 0.002, 2.5, 2_432, 900, 800, 20),
+        "ceiling": Throughput(200_000, 1.0, 1.0),
+        "bare": Throughput(200_000, 20.0, 17.0),
+        "bare_fast": Throughput(200_000, 8.0, 6.0),
+        "scorer": _scorer(5_000.0),
+        "scorer_2": _scorer(7_500.0),
+        "latency": LatencyRun(2_500.0, 50_000, 4, [0.1, 0.2, 0.3, 0.4]),
+        "wall_s": 180.0,
+    }
+
+
+def test_paths_have_ratios_to_the_ceiling_and_to_bare_faust(raw: dict[str, Any]) -> None:
+    paths = report.build(raw)["paths"]
+    assert list(paths) == ["ceiling", "bare", "bare_fast", "scorer", "scorer_2"]
+    assert paths["ceiling"]["to_ceiling"] == 1.0
+    assert paths["bare"]["events_per_s"] == 10_000.0
+    assert paths["bare"]["to_bare_faust"] == 1.0
+    assert paths["bare"]["to_ceiling"] == 0.05
+    assert paths["scorer"]["to_bare_faust"] == 0.5
+    assert paths["scorer"]["cpu_s_per_100k"] == 10.0
+    assert paths["scorer"]["redis_cpu_s_per_100k"] == 5.0
+
+
+def test_figures_and_targets(raw: dict[str, Any]) -> None:
+    doc = report.build(raw)
+    f = doc["figures"]
+    assert f["scorer_to_bare"] == 0.5
+    assert f["scorer_to_bare_fast"] == 0.2
+    assert f["two_workers_speedup"] == 1.5
+    assert f["busy_shop_kib"] == 2.375
+    assert f["latency_p50_ms"] == 250.0
+    met = {t["figure"]: t["met"] for t in doc["targets"]}
+    assert met == {
+        "scorer_to_bare": False,
+        "redis_round_trips_per_event": True,
+        "busy_shop_kib": False,
+        "mean_entity_kib": True,
+        "latency_p99_ms": False,
+        "scorer_per_s": False,
+    }
+
+
+def test_document_is_plain_json(raw: dict[str, Any], tmp_path: Path) -> None:
+    doc = report.build(raw)
+    report.write_json(doc, tmp_path / "out" / "latest.json")
+    again = json.loads((tmp_path / "out" / "latest.json").read_text())
+    assert again["schema"] == report.SCHEMA
+    assert again["workload"]["by_topic"] == {
+        "orders": 1, "shipping": 1, "refunds": 0, "livestream": 1
+    }  # fmt: skip
+    assert again["latency"]["cdf_ms"][-1] == [400.0, 1.0]
+    assert again["latency"]["workload"]["events"] == 2
+
+
+def test_table_names_every_path_and_target(raw: dict[str, Any]) -> None:
+    doc = report.build(raw)
+    text = report.table(doc)
+    for label in report.PATHS.values():
+        assert label in text
+    assert text.count("[MISSED]") == 4
+    assert text.count("[   met]") == 2
+
+
+def test_without_the_two_worker_run(raw: dict[str, Any]) -> None:
+    del raw["scorer_2"]
+    doc = report.build(raw)
+    assert "scorer_2" not in doc["paths"]
+    assert doc["figures"]["two_workers_speedup"] is None
+    assert "2 workers vs 1: not run" in report.table(doc)
+
+
+def test_chart_is_a_png(raw: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "latest.png"
+    report.chart(report.build(raw), path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
