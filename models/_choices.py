@@ -56,7 +56,7 @@ def choices(models: Mapping[str, ModelConfig]) -> list[str]:
         *_product_choices(product),
         *_score_choices(),
         *_boost_choices(shop),
-        *_tier_choices(),
+        *_tier_choices(product),
     ]
 
 
@@ -149,12 +149,36 @@ def _river_choices() -> list[str]:
     ]
 
 
-def _tier_choices() -> list[str]:
+def _tier_choices(product: ModelConfig) -> list[str]:
+    listing = _find(product, RegisterIndicator)
+    brand = _find(product, FlagIndicator)
+    days = product.window.days
     return [
-        'Hysteresis compares the unrounded score: "reaches" is ≥, "falls below" is <. A '
-        "previous tier this config does not know (renamed by a new version) counts as no "
-        "previous tier. An entity that loses its evidence becomes NEW (weight 1.00) and its "
-        "next rating starts from the plain band.",
+        "Hysteresis compares unrounded scores, today's and the previous day's: \"reaches\" is "
+        '≥, "below" is <. A reference tier this config does not know (none can arise, since '
+        "R is computed with the same config) counts as no reference.",
+        '"As of the previous day" means windows ending on day d - 1 over every event '
+        "processed, not the score known at the end of d - 1: an event anchored on d - 1 or "
+        "earlier that arrives today moves R as it moves any score, so R depends on the "
+        "events alone. d is the as-of day (the day of stream time); R's windows cover anchor "
+        "days (d - 1) - N + 1 … d - 1, so its 90-day windows reach day d - 90, which the "
+        "`too_late` rule still accepts, and events anchored on day d count for today only.",
+        f"\"Today's listing-quality and brand values\" are exactly the values today's score "
+        f"uses: the latest `{listing.register}` / `{brand.register}` within today's "
+        f"{days}-day register window (d - {days - 1} … d), else the default "
+        f"({num(listing.default)}, not authorised). An entry of day d counts for R; an entry "
+        f"of day d - {days} only, inside d - 1's register window but not today's, does not.",
+        "A product's category as of d - 1 is its category today (its latest label, as "
+        "today's score uses), with that category's totals as of d - 1 (its windows ending "
+        "on d - 1, the product's own sales of d - 1 and before included).",
+        "An entity rated as of d - 1 and unrated today is NEW (weight 1.00, or the new-shop "
+        "weight), whatever R; R is still computed and shown by the explain query. An entity "
+        "whose first rating is today, or rated again after a day unrated, has no R: the "
+        "plain band.",
+        "The new-shop boost plays no role in R: R is a band of the previous day's score, not "
+        "a weight or a published state. Weights and boosts follow today's tier. The state "
+        "published before (`previous`) plays no role in the tier either; it only decides "
+        "whether a message is due.",
         "An entity never published counts as NEW with weight 1.00 and boost 1.00: nothing "
         "is published while that holds, and the first message carries that as `previous`.",
     ]

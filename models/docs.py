@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 
 from models._choices import COUNTER_MEANINGS, choices
 from models._format import in_unit, num
-from models.config import ModelConfig, NewEntityBoost, RiverBoost, Tiers, load_models
+from models.config import ModelConfig, NewEntityBoost, RiverBoost, load_models
 from models.counting import COUNTERS, REGISTERS
 from models.indicators import (
     CategoryRatioIndicator,
@@ -31,7 +31,7 @@ HEADER = """\
 Do not edit by hand: tests/unit/models/test_docs.py fails when this file and
 the configs disagree. -->
 
-This is the rulebook (SCORING.md, version 1) as Vane runs it: every number comes
+This is the rulebook (SCORING.md, version 2) as Vane runs it: every number comes
 from the model configs `models/<name>.toml`, every formula from the evaluator in
 `models/`. Where the rulebook leaves room, the choice Vane made is marked
 **Vane's choice** and listed in the last section.
@@ -176,22 +176,42 @@ def _tier_lines(config: ModelConfig) -> list[str]:
         *rows,
         f"| {tiers.unrated} | unrated | {new_weight} |",
         "",
-        *_hysteresis_lines(tiers),
+        *_hysteresis_lines(config),
     ]
 
 
-def _hysteresis_lines(tiers: Tiers) -> list[str]:
+def _hysteresis_lines(config: ModelConfig) -> list[str]:
+    tiers = config.tiers
     margin = num(tiers.margin)
     return [
-        f"Hysteresis, margin {margin} points:",
+        f"Hysteresis, margin {margin} points, against the reference tier R: the plain band of "
+        f"the score as of the previous day d - 1, that is this model with {_yesterday(config)}; "
+        f"R is none when the {config.entity_type} was unrated as of d - 1. With today's "
+        "score s (rated):",
         "",
-        f"- up only when the score reaches the next threshold + {margin}, then to the highest "
-        f"tier whose threshold + {margin} the score reaches;",
-        f"- down only when the score falls below its tier's threshold - {margin}, then to the "
-        "plain band of the score;",
-        f"- a score below {num(tiers.immediate_below)} takes its plain band at once;",
-        f"- the first rating, and any rating after {tiers.unrated}, is the plain band.",
+        f"- R none, or s below {num(tiers.immediate_below)}: the plain band of s;",
+        f"- band(s) above R: the highest tier above R whose threshold + {margin} s reaches, "
+        "else R;",
+        f"- band(s) below R: band(s) if s is below R's threshold - {margin}, else R;",
+        "- band(s) = R: R;",
+        f"- unrated today: {tiers.unrated}, whatever R.",
     ]
+
+
+def _yesterday(config: ModelConfig) -> str:
+    """What 'as of the previous day' reads for this model, from its config."""
+    parts = ["every window ending on day d - 1"]
+    if config.window.fallback_days is not None:
+        parts.append("the fallback and the evidence judged on those windows")
+    else:
+        parts.append("the evidence judged on those windows")
+    if config.penalty is not None:
+        parts.append(f"penalties over the {config.penalty.window_days} days ending d - 1")
+    if any(isinstance(i, CategoryRatioIndicator) for i in config.indicators):
+        parts.append("its category's totals as of d - 1")
+    if any(isinstance(i, RegisterIndicator | FlagIndicator) for i in config.indicators):
+        parts.append("today's register values")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _new_entity_lines(config: ModelConfig, rule: NewEntityBoost) -> list[str]:

@@ -39,6 +39,9 @@ class _Measure:
     sub: float
     window_days: int
     defaulted: bool = False
+    p0: float | None = None
+    m: float | None = None
+    unit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,9 @@ def _result(indicator: Indicator, measure: _Measure, total_weight: float) -> Ind
         points_lost=indicator.weight * (100.0 - measure.sub) / total_weight,
         window_days=measure.window_days,
         defaulted=measure.defaulted,
+        p0=measure.p0,
+        m=measure.m,
+        unit=measure.unit,
     )
 
 
@@ -155,7 +161,8 @@ def _shrunk(indicator: ShrunkIndicator, inputs: _Inputs, days: int) -> _Measure:
     x = inputs.windows.total(indicator.x, days) / indicator.x_divisor
     n = inputs.windows.total(indicator.n, days) / indicator.n_divisor
     value = (x + inputs.m * indicator.p0) / (n + inputs.m)
-    return _Measure(x, n, value, normalise(value, indicator.good, indicator.bad), days)
+    sub = normalise(value, indicator.good, indicator.bad)
+    return _Measure(x, n, value, sub, days, p0=indicator.p0, m=inputs.m, unit=indicator.unit)
 
 
 def _log_count(indicator: LogCountIndicator, windows: EntityWindows, days: int) -> _Measure:

@@ -39,7 +39,10 @@ class IndicatorResult:
     kind has none), ``value`` the shrunk rate, shrunk mean, count, index or
     register value, ``sub`` its 0-100 sub-score, ``points_lost`` =
     weight·(100 - sub)/Σweight. ``defaulted`` says the value is the documented
-    default because the window had no data for it.
+    default because the window had no data for it. A shrunk rate or mean also
+    carries its baseline ``p0``, the strength ``m`` and its ``unit`` (None, None
+    and "" for the other kinds), so that ``shrinkage_note`` can say why
+    ``value`` differs from x / n.
     """
 
     name: str
@@ -52,6 +55,38 @@ class IndicatorResult:
     points_lost: float
     window_days: int
     defaulted: bool = False
+    p0: float | None = None
+    m: float | None = None
+    unit: str = ""
+
+
+def shrinkage_note(result: IndicatorResult) -> str | None:
+    """How a shrunk value relates to x / n (None for an indicator that is not shrunk).
+
+    For a shop with 3 quality refunds on 40 paid orders:
+
+        shrinkage_note(s.indicator("quality_refund_rate"))
+        # '3 / 40 = 7.50 %, shrunk toward the 2.00 % baseline with m = 30 → 5.14 %'
+    """
+    if result.p0 is None or result.m is None or result.x is None or result.n is None:
+        return None
+    baseline = f"the {_in_unit(result.p0, result.unit)} baseline"
+    if result.n == 0:
+        return f"no data (n = 0): {baseline}"
+    raw = f"{_count(result.x)} / {_count(result.n)} = {_in_unit(result.x / result.n, result.unit)}"
+    m = format(Decimal(repr(result.m)).normalize(), "f")
+    return f"{raw}, shrunk toward {baseline} with m = {m} → {_in_unit(result.value, result.unit)}"
+
+
+def _in_unit(value: float, unit: str) -> str:
+    if unit == "%":
+        return f"{_decimal(Decimal(repr(value)) * 100, 2)} %"
+    shown = str(_decimal(value, 2))
+    return f"{shown} {unit}" if unit else shown
+
+
+def _count(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(_decimal(value, 2))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,15 @@
 
     d = decide(shop, windows, previous=stored_state)    # stored_state: EntityState | None
     if d.changed:
-        publish(d.state, previous=d.previous, reasons=d.score.reasons())
+        publish(d.state, previous=d.previous, reference=d.reference, reasons=d.score.reasons())
     store(d.state)
 
-An entity never published before is, for the recommender, NEW with weight and
-boost 1.00 (``unseen``): a first decision that says just that publishes nothing.
+The tier depends on the events alone (SCORING.md §7, v2): today's score and
+the reference R, the plain band of the score as of the previous day, which
+``decide`` computes from the windows' previous totals. ``previous`` only says
+whether anything changed. An entity never published before is, for the
+recommender, NEW with weight and boost 1.00 (``unseen``): a first decision that
+says just that publishes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from models.boosts import NO_BOOST, boost, weight
 from models.config import ModelConfig
 from models.evaluate import score
 from models.result import Score
-from models.tiers import next_tier
+from models.tiers import Reference, plain_band, tier_of
 from models.windows import EntityWindows
 
 
@@ -43,11 +47,13 @@ class EntityState:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A fresh score, the state it leads to, and the state before (``unseen`` if none)."""
+    """A fresh score, the state it leads to, the state before (``unseen`` if none), and R."""
 
     score: Score
     state: EntityState
     previous: EntityState
+    #: yesterday's band and score (§7); None when unrated as of the previous day
+    reference: Reference | None = None
 
     @property
     def changed(self) -> bool:
@@ -60,11 +66,27 @@ def unseen(config: ModelConfig) -> EntityState:
     return EntityState(config.tiers.unrated, config.tiers.unrated_weight, NO_BOOST)
 
 
+def reference(
+    config: ModelConfig, windows: EntityWindows, category: EntityWindows | None = None
+) -> Reference | None:
+    """R of §7: the plain band of the score as of the previous day (None: unrated then).
+
+    The same model on ``windows.yesterday()`` (every window ending on day d-1,
+    today's registers) and, for a product, its category's totals as of d-1.
+    Raises ``ModelInputError`` when the windows carry no previous totals.
+    """
+    before = None if category is None else category.yesterday()
+    previous = score(config, windows.yesterday(), category=before)
+    if previous.value is None:
+        return None
+    return Reference(plain_band(config.tiers, previous.value), previous.value)
+
+
 def entity_state(
-    config: ModelConfig, score: Score, windows: EntityWindows, previous_tier: str | None
+    config: ModelConfig, score: Score, windows: EntityWindows, reference: Reference | None
 ) -> EntityState:
-    """Tier (with hysteresis), weight (with the new-shop boost) and river boost of a score."""
-    tier = next_tier(config, score, previous_tier)
+    """Tier (against ``reference``), weight (with the new-shop boost) and river boost."""
+    tier = tier_of(config, score, reference)
     return EntityState(
         tier=tier,
         weight=weight(config, score, windows, tier),
@@ -81,8 +103,14 @@ def decide(
     *,
     category: EntityWindows | None = None,
 ) -> Decision:
-    """Score the entity and compare its new state with ``previous`` (None: never published)."""
+    """Score the entity, take its tier against R, and compare with ``previous`` (None: unseen).
+
+    Transitional: windows (or category windows) without previous totals, as the
+    window store returns them before it is switched to v2, get no reference
+    (the plain band); ``Decision.reference`` is then None.
+    """
     fresh = score(config, windows, category=category)
-    previous_tier = None if previous is None else previous.tier
-    state = entity_state(config, fresh, windows, previous_tier)
-    return Decision(fresh, state, unseen(config) if previous is None else previous)
+    supplied = windows.knows_yesterday and (category is None or category.knows_yesterday)
+    ref = reference(config, windows, category) if supplied else None
+    state = entity_state(config, fresh, windows, ref)
+    return Decision(fresh, state, unseen(config) if previous is None else previous, ref)

@@ -7,8 +7,12 @@ value of each register within ``REGISTER_WINDOW_DAYS``. ``EntityWindows`` is
 that answer. ``EntityWindows.from_days`` computes the same from per-day rows
 (the in-process path and the tests).
 
-    w = EntityWindows.from_days("shop", "s1", 20400, {20399: {"paid": 3}})
-    w.total("paid", 30)   # 3
+Rulebook v2 (§7) also needs the same totals as of the previous day, for the
+reference tier: ``previous_totals``, and ``yesterday()`` to score them.
+
+    w = EntityWindows.from_days("shop", "s1", 20400, {20399: {"paid": 3}, 20400: {"paid": 2}})
+    w.total("paid", 30)               # 5
+    w.yesterday().total("paid", 30)   # 3 (anchor days 20370 .. 20399)
 """
 
 from __future__ import annotations
@@ -29,7 +33,15 @@ Register = tuple[int, str, int]
 
 @dataclass(frozen=True, slots=True)
 class EntityWindows:
-    """One entity's counter totals per horizon, as of a day (the day of stream time)."""
+    """One entity's counter totals per horizon, as of a day (the day of stream time).
+
+    ``previous_totals`` are the same totals one day earlier: per horizon h, over
+    anchor days (as_of_day-1)-h+1 .. as_of_day-1, i.e. including as_of_day-h and
+    excluding as_of_day. Empty means "not supplied" (a window store that does
+    not return them yet); an entity with no data yesterday has every horizon
+    present with no counters. ``latest_values`` has no previous counterpart:
+    §7 scores yesterday with today's registers.
+    """
 
     entity_type: str
     entity_id: str
@@ -38,6 +50,26 @@ class EntityWindows:
     totals: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
     #: register -> value of its latest entry (largest ts, then event_id) in the register window
     latest_values: Mapping[str, int] = field(default_factory=dict)
+    #: horizon days -> counter -> total over anchor days as_of_day-horizon .. as_of_day-1
+    previous_totals: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
+
+    @property
+    def knows_yesterday(self) -> bool:
+        """True when ``previous_totals`` were supplied (``yesterday()`` can be scored)."""
+        return bool(self.previous_totals)
+
+    def yesterday(self) -> EntityWindows:
+        """The windows as of ``as_of_day - 1``, with today's register values (§7).
+
+        Its own ``previous_totals`` are unknown (empty): only one day back is kept.
+        """
+        return EntityWindows(
+            self.entity_type,
+            self.entity_id,
+            self.as_of_day - 1,
+            self.previous_totals,
+            self.latest_values,
+        )
 
     def total(self, counter: str, window_days: int) -> int:
         """Total of ``counter`` over the last ``window_days`` anchor days."""
@@ -65,14 +97,15 @@ class EntityWindows:
         days: Mapping[int, Mapping[str, int]],
         registers: Mapping[str, Mapping[int, Register]] | None = None,
     ) -> EntityWindows:
-        """Totals for every horizon from per-day rows (``day -> counter -> value``)."""
+        """Totals (today's and yesterday's) for every horizon from ``day -> counter -> value``."""
         totals = {h: _sum_window(days, as_of_day, h) for h in HORIZONS}
+        previous = {h: _sum_window(days, as_of_day - 1, h) for h in HORIZONS}
         latest = {
             name: value
             for name, entries in (registers or {}).items()
             if (value := _latest(entries, as_of_day)) is not None
         }
-        return cls(entity_type, entity_id, as_of_day, totals, latest)
+        return cls(entity_type, entity_id, as_of_day, totals, latest, previous)
 
 
 def in_window(day: int, as_of_day: int, window_days: int) -> bool:

@@ -16,7 +16,7 @@ def test_three_models_are_packaged_and_versioned() -> None:
     models = load_models()
     assert list(models) == ["shop", "product", "creator"]
     for name, config in models.items():
-        assert (config.name, config.version, config.source) == (name, "1", f"{name}.toml")
+        assert (config.name, config.version, config.source) == (name, "2", f"{name}.toml")
         assert config.entity_type == name
         assert config.total_weight == 100
 
@@ -90,7 +90,7 @@ def test_windows_evidence_and_shrinkage() -> None:
         ("good = 0.005", "good = 0.05", r"indicators\[0\]\.bad: must differ from good"),
         ("config_schema = 1", "config_schema = 2", r"shop\.toml: config_schema: expected 1"),
         ("[penalty]", "[penalty]\nlimit = 3", r"shop\.toml: penalty\.limit: unknown key"),
-        ('version = "1"', "", r"shop\.toml: model\.version: missing"),
+        ('version = "2"', "", r"shop\.toml: model\.version: missing"),
         ("min_score = 80", "min_score = 95", r"shop\.toml: tiers\.bands: best first"),
         ('min_tier = "STANDARD"', 'min_tier = "OK"', r"boost\.min_tier: not a tier"),
         ("step = 0.05", "step = 0.07", r"shop\.toml: boost\.step: 1/step must be whole"),

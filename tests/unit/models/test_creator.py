@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import EntityWindows, next_tier, score
+from models import EntityWindows, score, tier_of
 from tests.unit.models.build import CREATOR, creator
 
 # 100 paid orders, 1 misdescription, 3 reports over 20 000 viewer-minutes,
@@ -68,7 +68,7 @@ def test_creator_score(
 ) -> None:
     result = score(CREATOR, windows)
     assert result.value == (None if expected_score is None else pytest.approx(expected_score))
-    assert next_tier(CREATOR, result, None) == expected_tier
+    assert tier_of(CREATOR, result, None) == expected_tier
 
 
 def test_report_rate_is_per_thousand_viewer_minutes() -> None:

@@ -31,3 +31,11 @@ def test_docs_name_every_indicator_and_mark_choices() -> None:
         for indicator in config.indicators:
             assert f"| {indicator.name} |" in text
     assert text.count("Vane's choice") >= 15
+
+
+def test_docs_describe_rulebook_v2_hysteresis() -> None:
+    text = render_scoring_md(load_models())
+    assert "SCORING.md, version 2" in text
+    assert text.count("against the reference tier R") == len(load_models())
+    assert text.count("today's register values") == 1  # the product alone has registers
+    assert "penalties over the 90 days ending d - 1" in text

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from models import EntityWindows, ModelInputError, next_tier, score
+from models import EntityWindows, ModelInputError, score, tier_of
 from tests.unit.models.build import DAY, PRODUCT, category, product
 
 # 100 paid orders today at 50 yuan a unit, all picked up on time; the category
@@ -60,7 +60,7 @@ def test_product_score(
 ) -> None:
     result = score(PRODUCT, windows, category=AT_PAR)
     assert result.value == (None if expected_score is None else pytest.approx(expected_score))
-    assert next_tier(PRODUCT, result, None) == expected_tier
+    assert tier_of(PRODUCT, result, None) == expected_tier
 
 
 def test_display_is_the_score_itself() -> None:

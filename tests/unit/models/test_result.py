@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from models import round_half_even
+from models import IndicatorResult, round_half_even, score, shrinkage_note
 from models.result import display_value
+from tests.unit.models.build import CREATOR, PRODUCT, SHOP, creator, product, shop
+from tests.unit.models.test_shop import TROUBLED
 
 
 @pytest.mark.parametrize(
@@ -38,3 +40,51 @@ def test_round_half_even(value: float, expected: float) -> None:
 )
 def test_display_formula(score: float, offset: float, span: float, expected: float) -> None:
     assert display_value(score, offset, span, 2) == expected
+
+
+@pytest.mark.parametrize(
+    ("result", "note"),
+    [
+        pytest.param(
+            score(SHOP, shop(paid=40, quality_refunds=3)).indicator("quality_refund_rate"),
+            "3 / 40 = 7.50 %, shrunk toward the 2.00 % baseline with m = 30 → 5.14 %",
+            id="rate",  # (3 + 30·0.02)/(40 + 30) = 5.142857 %
+        ),
+        pytest.param(
+            score(SHOP, shop(**TROUBLED)).indicator("aftersales_hours"),
+            "360 / 10 = 36.00 h, shrunk toward the 24.00 h baseline with m = 30 → 27.00 h",
+            id="mean",  # (360 + 30·24)/(10 + 30)
+        ),
+        pytest.param(
+            score(SHOP, shop(paid=40)).indicator("aftersales_hours"),
+            "no data (n = 0): the 24.00 h baseline",
+            id="no-data",
+        ),
+        pytest.param(
+            score(CREATOR, creator(paid=40, reports=3, viewer_minutes=20_000)).indicator(
+                "report_rate"
+            ),
+            "3 / 20 = 0.15 per 1000 viewer-minutes, shrunk toward the 0.20 per 1000 "
+            "viewer-minutes baseline with m = 20 → 0.18 per 1000 viewer-minutes",
+            id="per-1000-viewer-minutes",  # (3 + 20·0.2)/(20 + 20) = 0.175, half-even
+        ),
+        pytest.param(
+            score(SHOP, shop(paid=200, lost_disputes=1)).indicator("dispute_rate"),
+            "1 / 200 = 0.50 %, shrunk toward the 0.20 % baseline with m = 30 → 0.46 %",
+            id="small-rate",  # (1 + 0.06)/230 = 0.4609 %
+        ),
+    ],
+)
+def test_shrinkage_note(result: IndicatorResult, note: str) -> None:
+    assert shrinkage_note(result) == note
+
+
+def test_shrunk_results_carry_baseline_and_strength() -> None:
+    quality = score(SHOP, shop(paid=40)).indicator("quality_refund_rate")
+    assert (quality.p0, quality.m, quality.unit) == (0.02, 30, "%")
+
+
+@pytest.mark.parametrize("name", ["heat", "price_index", "listing_quality", "brand"])
+def test_unshrunk_indicators_have_no_shrinkage_note(name: str) -> None:
+    result = score(PRODUCT, product(paid=30, quantity=30, amount_fen=1)).indicator(name)
+    assert (result.p0, result.m, shrinkage_note(result)) == (None, None, None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import EntityWindows, next_tier, score
+from models import EntityWindows, score, tier_of
 from models.boosts import weight
 from tests.unit.models.build import SHOP, shop
 
@@ -176,7 +176,7 @@ def test_shop_score(
     else:
         assert result.rated
         assert result.value == pytest.approx(expected_score, abs=1e-9)
-    assert next_tier(SHOP, result, None) == expected_tier
+    assert tier_of(SHOP, result, None) == expected_tier
 
 
 def test_fallback_reports_its_window_and_evidence() -> None:
@@ -266,5 +266,5 @@ def test_display_is_three_to_five(windows: EntityWindows, expected_display: floa
 )
 def test_new_shop_boost(windows: EntityWindows, expected_weight: float) -> None:
     result = score(SHOP, windows)
-    tier = next_tier(SHOP, result, None)
+    tier = tier_of(SHOP, result, None)
     assert weight(SHOP, result, windows, tier) == expected_weight

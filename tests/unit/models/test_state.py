@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from models import Decision, EntityState, decide, entity_state, score, unseen
+from models import (
+    Decision,
+    EntityState,
+    EntityWindows,
+    Reference,
+    decide,
+    entity_state,
+    score,
+    unseen,
+)
 from tests.unit.models.build import CREATOR, PRODUCT, SHOP, creator, product, shop
+from tests.unit.models.test_shop import CLEAN_SCORE
 
 CLEAN = dict(
     paid=100,
@@ -46,26 +56,70 @@ def test_only_tier_weight_and_boost_count_as_a_change() -> None:
     assert not after.changed
 
 
+# CLEAN on day d - 1 scores 97.79 before penalties; penalty points by days ago.
+# R is the band of 97.79 minus the points of d - 90 .. d - 1; today's score
+# subtracts those of d - 89 .. d (at most 40 each).
 @pytest.mark.parametrize(
-    ("penalty", "previous_tier", "expected_tier"),
+    ("penalties", "reference", "tier"),
     [
-        (5, None, "EXCELLENT"),  # 97.79 - 5 = 92.79
-        (5, "GOOD", "EXCELLENT"),  # reaches 90 + 2
-        (8, None, "GOOD"),  # 89.79
-        (8, "GOOD", "GOOD"),  # below 92
-        (8, "EXCELLENT", "EXCELLENT"),  # not below 88
-        (12, "EXCELLENT", "GOOD"),  # 85.79 < 88
-        (19, None, "STANDARD"),  # 78.79
-        (19, "GOOD", "GOOD"),  # not below 78
-        (20, "GOOD", "STANDARD"),  # 77.79 < 78
+        ({}, ("EXCELLENT", 0), "EXCELLENT"),
+        ({0: 5}, ("EXCELLENT", 0), "EXCELLENT"),  # 92.79
+        ({0: 9}, ("EXCELLENT", 0), "EXCELLENT"),  # 88.79: not below 88
+        ({0: 10}, ("EXCELLENT", 0), "GOOD"),  # 87.79 < 88
+        ({0: 20}, ("EXCELLENT", 0), "STANDARD"),  # 77.79: the plain band
+        ({0: 48}, ("EXCELLENT", 0), "WATCH"),  # 57.79 (cap 40)
+        ({1: 8}, ("GOOD", 8), "GOOD"),  # 89.79 both days
+        ({90: 8}, ("GOOD", 8), "EXCELLENT"),  # R 89.79, today 97.79 >= 92
+        ({90: 15, 0: 6}, ("GOOD", 15), "GOOD"),  # today 91.79 < 92
+        ({90: 15, 0: 5}, ("GOOD", 15), "EXCELLENT"),  # today 92.79
+        ({1: 19}, ("STANDARD", 19), "STANDARD"),  # 78.79 both days
+        ({90: 19}, ("STANDARD", 19), "EXCELLENT"),  # two bands up
+        ({90: 40, 0: 10}, ("WATCH", 40), "GOOD"),  # R 57.79; today 87.79 >= 82, < 92
+        ({1: 10, 0: 40}, ("GOOD", 10), "WATCH"),  # R 87.79; today 57.79 (cap 40)
+        ({1: 45, 0: 5}, ("WATCH", 40), "WATCH"),  # capped both days
     ],
 )
-def test_previous_tier_drives_hysteresis(
-    penalty: int, previous_tier: str | None, expected_tier: str
+def test_yesterdays_band_drives_hysteresis(
+    penalties: dict[int, int], reference: tuple[str, int], tier: str
 ) -> None:
-    previous = None if previous_tier is None else EntityState(previous_tier, 1.0, 1.0, 0.0, 0.0)
-    decision = decide(SHOP, shop(penalty_points=penalty, **CLEAN), previous)
-    assert decision.state.tier == expected_tier
+    ago: dict[int, dict[str, int]] = {b: {"penalty_points": p} for b, p in penalties.items()}
+    ago[1] = {**CLEAN, **ago.get(1, {})}
+    decision = decide(SHOP, shop(ago=ago))
+    assert decision.reference is not None
+    r_tier, r_points = reference
+    assert decision.reference.tier == r_tier
+    assert decision.reference.score == pytest.approx(CLEAN_SCORE - r_points)
+    assert decision.state.tier == tier
+
+
+PREVIOUS_STATES = [
+    None,
+    *(EntityState(t, 1.0, 1.0, 0.0, 0.0) for t in ("EXCELLENT", "GOOD", "STANDARD", "WATCH")),
+    EntityState("POOR", 0.6, 1.0, 10.0, 3.2),
+    EntityState("NEW", 1.15, 1.0),
+]
+
+
+@pytest.mark.parametrize(
+    "windows",
+    [
+        pytest.param(shop(ago={1: CLEAN}, penalty_points=9), id="held-by-r"),
+        pytest.param(shop(ago={1: {**CLEAN, "penalty_points": 8}}), id="in-band"),
+        pytest.param(shop(ago={1: CLEAN, 90: {"penalty_points": 15}}), id="rising"),
+        pytest.param(shop(penalty_points=9, **CLEAN), id="no-reference"),
+        pytest.param(shop(ago={90: {"paid": 30}}), id="new-today"),
+    ],
+)
+def test_the_previous_state_never_changes_the_tier(windows: EntityWindows) -> None:
+    """v1 hysteresis depended on the published tier; v2 only on the events."""
+    states = {decide(SHOP, windows, previous).state for previous in PREVIOUS_STATES}
+    assert len(states) == 1
+
+
+def test_a_decision_names_its_reference() -> None:
+    decision = decide(SHOP, shop(ago={1: CLEAN}, penalty_points=10))
+    assert decision.reference == Reference("EXCELLENT", pytest.approx(CLEAN_SCORE))
+    assert decide(SHOP, shop(**CLEAN)).reference is None
 
 
 def test_boost_follows_the_tier() -> None:
