@@ -28,7 +28,7 @@ class ConfigError(VaneError):
 class MalformedEvent(VaneError):
     """An input message breaks the event contract (SCORING.md §2).
 
-    ``reason`` is a stable machine-readable code (see ``streams.intake.contract.Reason``);
+    ``reason`` is a stable machine-readable code (see ``streams.events.Reason``);
     ``detail`` is a short human explanation naming the field.
     """
 

@@ -1,4 +1,4 @@
-"""Every Kafka topic Vane touches, and its codec.
+"""Every Kafka topic Vane touches, its codec, and what Vane needs of records and senders.
 
 Input topics and the dead-letter topic carry raw bytes: Vane decodes input
 itself (``streams.intake.contract``) so that no malformed message can crash Faust's
@@ -7,14 +7,45 @@ deserialiser, and the dead-letter topic keeps the original bytes intact.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import faust
 from faust.types import TopicT
 
-from streams.intake.contract import Stream
+from streams.events import Stream
 from streams.settings import TopicSettings
+
+Headers = list[tuple[str, bytes]]
+
+
+class SourceMessage(Protocol):
+    """What Vane needs of a consumed Kafka record (Faust's ``Message`` has it)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Any
+
+
+class Publisher(Protocol):
+    """Sends one record; the returned awaitable resolves once it is delivered."""
+
+    async def send(
+        self, *, key: bytes | None, value: bytes | None, headers: Headers
+    ) -> Awaitable[Any]: ...
+
+
+async def send_all(
+    publisher: Publisher, records: Iterable[tuple[bytes | None, bytes | None, Headers]]
+) -> None:
+    """Send every (key, value, headers) in order, then wait until the broker has them all."""
+    pending = [await publisher.send(key=k, value=v, headers=h) for k, v, h in records]
+    for delivered in pending:
+        await delivered
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ from typing import Any
 
 from streams import codec
 from streams.errors import MalformedEvent
-from streams.intake.contract import Stream, parse
+from streams.events import Stream
+from streams.intake.contract import parse
 from tests.samples import STREAM_OF_TYPE, TYPES, sample
 
 HOSTILE_IDS = [

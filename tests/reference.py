@@ -10,7 +10,8 @@ from models import load_models, plain_band, score
 from models.counting import contributions
 from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, EntityWindows
 from streams import codec
-from streams.intake.contract import Stream, parse
+from streams.events import Stream
+from streams.intake.contract import parse
 from streams.store import WindowStore, day_of
 from tests.samples import STREAM_OF_TYPE, TYPES, sample
 

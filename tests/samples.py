@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from streams.intake.contract import Stream
+from streams.events import Stream
 
 PAID = "2026-11-01T10:00:00+08:00"
 TS = "2026-11-02T09:30:00+08:00"

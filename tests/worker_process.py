@@ -15,7 +15,7 @@ from types import TracebackType
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.devtools.embedded import free_port
-from streams.intake.contract import Stream
+from streams.events import Stream
 from tests.infra import Infra
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

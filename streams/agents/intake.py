@@ -9,7 +9,7 @@ import faust
 from faust.streams import Stream as EventStream
 from faust.types import StreamT, TopicT
 
-from streams.intake.contract import Stream
+from streams.events import Stream
 from streams.intake.policy import Intake
 from streams.metrics import Metrics
 from streams.settings import WorkerSettings

@@ -11,7 +11,8 @@ from models import load_models
 from streams.cli import jsonl
 from streams.devtools.replay import Unroutable, route
 from streams.errors import MalformedEvent
-from streams.intake.contract import Event, Stream, parse
+from streams.events import Event, Stream
+from streams.intake.contract import parse
 from streams.scoring.backfill import Backfill
 
 

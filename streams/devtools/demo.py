@@ -32,7 +32,7 @@ from streams.devtools.embedded import EmbeddedStack, free_port, spawn_child, sto
 from streams.devtools.generator import GeneratorConfig, generate
 from streams.devtools.generator.config import DAY_MS
 from streams.devtools.replay import RateLimiter, route
-from streams.intake.contract import Stream
+from streams.events import Stream
 from streams.scoring.snapshot import current_states
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore

@@ -20,7 +20,8 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from streams import codec
-from streams.intake.contract import TYPES_BY_STREAM, Stream
+from streams.events import Stream
+from streams.intake.table import TYPES_BY_STREAM
 from streams.kafka.clients import MAX_MESSAGE_BYTES, client_options, start
 from streams.settings import Settings
 from streams.topics import input_topic_names

@@ -3,7 +3,7 @@
 A dead letter is the original message re-published unchanged — same key, same
 value bytes, same headers — plus ``vane.*`` headers that say why and where from:
 
-    vane.reason            stable code, e.g. ``bad_id`` (streams.intake.contract.Reason)
+    vane.reason            stable code, e.g. ``bad_id`` (streams.events.Reason)
     vane.detail            one line naming the field and the offending value
     vane.source.topic      topic the message was read from
     vane.source.partition  its partition (decimal)
@@ -15,31 +15,14 @@ non-UTF-8 and non-JSON bodies intact byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+
+from streams.topics import Publisher, SourceMessage, send_all
 
 HEADER_PREFIX = "vane."
 MAX_DETAIL_CHARS = 500
-
-
-class SourceMessage(Protocol):
-    """What Vane needs of a consumed Kafka record (Faust's ``Message`` has it)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Any
-
-
-class Publisher(Protocol):
-    """Sends one record; the returned awaitable resolves once it is delivered."""
-
-    async def send(
-        self, *, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
-    ) -> Awaitable[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +56,4 @@ def _original_headers(headers: Any) -> list[tuple[str, bytes]]:
 
 async def publish_all(publisher: Publisher, letters: Sequence[DeadLetter]) -> None:
     """Publish a batch of dead letters and wait until the broker has them all."""
-    pending = [
-        await publisher.send(key=d.message.key, value=d.message.value, headers=d.headers())
-        for d in letters
-    ]
-    for delivered in pending:
-        await delivered
+    await send_all(publisher, ((d.message.key, d.message.value, d.headers()) for d in letters))

@@ -13,40 +13,20 @@ is acknowledged; nothing of it is applied. Nothing a message contains can make
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 from streams.errors import MalformedEvent
+from streams.events import Event, EventSink, Reason, SourcedEvent, Stream
 from streams.intake import contract
-from streams.intake.contract import Event, Reason, SourcedEvent, Stream
-from streams.intake.deadletter import DeadLetter, Publisher, SourceMessage, publish_all
+from streams.intake.deadletter import DeadLetter, publish_all
 from streams.metrics import Metrics
+from streams.semantics import wall_clock_ms
+from streams.topics import Publisher, SourceMessage
 
 log = logging.getLogger(__name__)
 
 
 FUTURE_TOLERANCE_MS = 600_000  # SCORING.md §1: the only use of the wall clock
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """A valid event the next stage refused: its index in the batch and why."""
-
-    index: int
-    reason: str
-    detail: str
-
-
-class EventSink(Protocol):
-    """The stage after validation: applies a batch, returns what it refused."""
-
-    async def apply(self, batch: Sequence[SourcedEvent]) -> Sequence[Rejection]: ...
-
-
-def wall_clock_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class Intake:

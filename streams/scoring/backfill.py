@@ -1,8 +1,9 @@
 """The streaming semantics in one process, without Kafka or Redis: the backfill path.
 
 ``Backfill`` takes valid events in arrival order, in batches, and does what the
-worker does: drop upstream duplicates (same event_id), reject events too late
-for any window, count the rest into per-day rows (``models.counting``),
+worker does, by the same rules (``streams.semantics``): reject events too late
+for any window, drop upstream duplicates (same event_id within the dedupe
+horizon), count the rest into per-day rows (``models.counting``),
 re-score the entities a batch touched, run the day-close sweep when the as-of
 day advances, and a final sweep at the end. ``vane score-file`` is built on it,
 and so are the property tests of the scoring semantics.
@@ -24,11 +25,11 @@ from typing import Any
 from models import Decision, EntityState, ModelConfig, Score, decide, round_half_even
 from models.counting import contributions
 from models.windows import EntityWindows, Register
-from streams.intake.contract import Event, anchor_day
+from streams.events import EntityKey, Event, anchor_day
 from streams.scoring import weights
-from streams.store.encoding import TOO_LATE_DAYS
-
-EntityKey = tuple[str, str]
+from streams.scoring.category import category_key
+from streams.semantics import Deduper, newer, too_late
+from streams.settings import RedisSettings
 
 
 @dataclass(slots=True)
@@ -51,10 +52,13 @@ class Update:
 class Backfill:
     """Events in, the final entity states (and the weight updates) out."""
 
-    def __init__(self, models: Mapping[str, ModelConfig]) -> None:
+    def __init__(self, models: Mapping[str, ModelConfig], deduper: Deduper | None = None) -> None:
+        """``deduper``: the upstream-duplicate markers (default: the store's horizon)."""
         self._models = models
         self._entities: dict[EntityKey, _Entity] = defaultdict(_Entity)
-        self._seen: set[str] = set()
+        horizon_ms = int(RedisSettings().dedupe_horizon_s * 1000)
+        self._deduper = deduper or Deduper(horizon_ms)
+        self._arrivals = 0  # each event's position: the backfill has no redeliveries
         self.stream_time_ms: int | None = None
         self._swept_day: int | None = None
         self.updates: list[Update] = []
@@ -93,13 +97,13 @@ class Backfill:
 
     def _count(self, event: Event, as_of: int) -> dict[EntityKey, str]:
         day = anchor_day(event.anchor_ms)
-        if day < as_of - TOO_LATE_DAYS:
+        if too_late(day, as_of):
             self.too_late += 1
             return {}
-        if event.event_id in self._seen:
+        self._arrivals += 1
+        if not self._deduper.admit(event.event_id, str(self._arrivals)):
             self.duplicates += 1
             return {}
-        self._seen.add(event.event_id)
         touched = {}
         for c in contributions(event.type, event.body):
             entity = self._entities[(c.entity_type, c.entity_id)]
@@ -108,10 +112,10 @@ class Backfill:
                 row[name] = row.get(name, 0) + delta
             entry = (event.ts_ms, event.event_id)
             for name, value in c.registers.items():
-                if name not in entity.registers or entry > entity.registers[name][:2]:
+                if newer(entry, _entry(entity.registers.get(name))):
                     entity.registers[name] = (*entry, value, day)
             for name, text in c.labels.items():
-                if name not in entity.labels or entry > entity.labels[name][:2]:
+                if newer(entry, _entry(entity.labels.get(name))):
                     entity.labels[name] = (*entry, text)
             touched[(c.entity_type, c.entity_id)] = event.event_id
         return touched
@@ -146,10 +150,9 @@ class Backfill:
         return EntityWindows.from_days(key[0], key[1], as_of, entity.days, registers)
 
     def _category(self, key: EntityKey, as_of: int) -> EntityWindows | None:
-        label = self._entities[key].labels.get("category")
-        if key[0] != "product" or label is None:
-            return None
-        return self.windows(("category", label[2]), as_of)
+        labels = {name: text for name, (_, _, text) in self._entities[key].labels.items()}
+        category_of = category_key(key[0], labels)
+        return None if category_of is None else self.windows(category_of, as_of)
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Every scored entity's current state, sorted by (type, id): ``vane snapshot``'s rows."""
@@ -164,6 +167,11 @@ class Backfill:
         fresh = decide(config, windows, entity.state, category=self._category(key, as_of))
         state = entity.state or fresh.previous
         return snapshot_row(config, fresh.score, state, entity.seq, self.stream_time_ms or 0)
+
+
+def _entry(kept: tuple[Any, ...] | None) -> tuple[int, str] | None:
+    """The (ts, event_id) of a kept register or label entry."""
+    return None if kept is None else (kept[0], kept[1])
 
 
 def snapshot_row(

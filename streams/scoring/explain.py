@@ -13,6 +13,7 @@ from typing import Any
 
 from models import ModelConfig, round_half_even
 from streams.scoring import weights
+from streams.scoring.category import category_key
 from streams.store import Snapshot, WindowStore, day_of
 
 
@@ -37,10 +38,10 @@ async def explain(
 
 
 async def _category(store: WindowStore, snap: Snapshot) -> Snapshot | None:
-    name = snap.labels.get("category")
-    if snap.windows.entity_type != "product" or name is None:
+    category_of = category_key(snap.windows.entity_type, snap.labels)
+    if category_of is None:
         return None
-    return await store.read("category", name, snap.windows.as_of_day)
+    return await store.read(*category_of, snap.windows.as_of_day)
 
 
 def _render(

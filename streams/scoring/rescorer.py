@@ -23,13 +23,14 @@ from dataclasses import dataclass, replace
 from models import Decision, ModelConfig
 from models.windows import EntityWindows
 from streams import codec
-from streams.intake.deadletter import Publisher
-from streams.intake.policy import wall_clock_ms
+from streams.events import EntityKey
 from streams.metrics import Metrics
 from streams.scoring import weights
+from streams.scoring.category import category_key
+from streams.semantics import wall_clock_ms
 from streams.store import Commit, Snapshot, WindowStore
-from streams.store.encoding import EntityKey
 from streams.store.handle import StoreHandle
+from streams.topics import Publisher, send_all
 
 log = logging.getLogger(__name__)
 
@@ -95,21 +96,19 @@ class Rescorer:
 
     async def _categories(
         self, todo: Mapping[EntityKey, Snapshot], known: Mapping[EntityKey, Snapshot]
-    ) -> dict[str, EntityWindows]:
-        wanted = {
-            ("category", s.labels["category"]) for k, s in todo.items() if "category" in s.labels
-        }
+    ) -> dict[EntityKey, EntityWindows]:
+        wanted = {c for k, s in todo.items() if (c := category_key(k[0], s.labels)) is not None}
         missing = [k for k in wanted if k not in known]
         as_of = _as_of_day(todo)
         found = dict(known)
         if missing and as_of is not None:
             found.update(await self._store.retrying(lambda st: st.snapshots(missing, as_of)))
-        return {k[1]: found[k].windows for k in wanted if k in found}
+        return {k: found[k].windows for k in wanted if k in found}
 
     async def _decide_and_publish(
         self,
         todo: Mapping[EntityKey, Snapshot],
-        categories: Mapping[str, EntityWindows],
+        categories: Mapping[EntityKey, EntityWindows],
         causes: Mapping[EntityKey, str] | str,
         as_of_ms: int,
     ) -> list[EntityKey]:
@@ -132,12 +131,13 @@ class Rescorer:
         self,
         key: EntityKey,
         snap: Snapshot,
-        categories: Mapping[str, EntityWindows],
+        categories: Mapping[EntityKey, EntityWindows],
         cause: str,
         as_of_ms: int,
     ) -> _Decided | None:
         config = self._models[key[0]]
-        category = categories.get(snap.labels.get("category", "")) if key[0] == "product" else None
+        category_of = category_key(key[0], snap.labels)
+        category = None if category_of is None else categories.get(category_of)
         decision = weights.redecide(config, snap.windows, snap.published.state, category)
         if not decision.changed:
             return None
@@ -167,12 +167,11 @@ class Rescorer:
         """Send, wait for every broker acknowledgement, then clear the outbox entries."""
         if not messages:
             return
-        sent = [
-            await self._publisher.send(key=weights.message_key(*key), value=value, headers=[])
+        records = (
+            (weights.message_key(*key), value, list[tuple[str, bytes]]())
             for key, _, value in messages
-        ]
-        for delivery in sent:
-            await delivery
+        )
+        await send_all(self._publisher, records)
         done = [(key, seq) for key, seq, _ in messages]
         await self._store.retrying(lambda st: st.mark_published(done))
 

@@ -12,10 +12,11 @@ from typing import Any
 
 from models import ModelConfig
 from models.windows import EntityWindows
+from streams.events import EntityKey
 from streams.scoring import weights
 from streams.scoring.backfill import snapshot_row
+from streams.scoring.category import category_key
 from streams.store import Snapshot, WindowStore, day_of
-from streams.store.encoding import EntityKey
 
 CHUNK = 500
 
@@ -46,17 +47,20 @@ async def _chunks(
 
 async def _categories(
     store: WindowStore, chunk: Mapping[EntityKey, Snapshot], as_of: int
-) -> dict[str, EntityWindows]:
-    names = sorted({s.labels["category"] for s in chunk.values() if "category" in s.labels})
-    found = await store.snapshots([("category", n) for n in names], as_of)
-    return {key[1]: snap.windows for key, snap in found.items()}
+) -> dict[EntityKey, EntityWindows]:
+    keys = {c for k, s in chunk.items() if (c := category_key(k[0], s.labels)) is not None}
+    found = await store.snapshots(sorted(keys), as_of)
+    return {key: snap.windows for key, snap in found.items()}
 
 
 def _row(
-    config: ModelConfig, snap: Snapshot, categories: Mapping[str, EntityWindows], stream_ms: int
+    config: ModelConfig,
+    snap: Snapshot,
+    categories: Mapping[EntityKey, EntityWindows],
+    stream_ms: int,
 ) -> dict[str, Any]:
-    label = snap.labels.get("category")
-    category = categories.get(label) if label and config.entity_type == "product" else None
+    category_of = category_key(config.entity_type, snap.labels)
+    category = None if category_of is None else categories.get(category_of)
     decision = weights.redecide(config, snap.windows, snap.published.state, category)
     published = weights.stored_state(config, snap.published.state)
     return snapshot_row(config, decision.score, published, snap.published.seq, stream_ms)

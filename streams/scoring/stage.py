@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from streams.intake.contract import Reason, SourcedEvent
-from streams.intake.policy import Rejection
+from streams.events import Reason, Rejection, SourcedEvent
 from streams.metrics import Metrics
 from streams.scoring.rescorer import Rescorer
-from streams.store import TOO_LATE_DAYS, ApplyResult
+from streams.semantics import TOO_LATE_DAYS
+from streams.store import ApplyResult
 from streams.store.handle import StoreHandle
 
 

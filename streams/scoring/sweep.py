@@ -15,11 +15,11 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
+from streams.events import EntityKey
 from streams.metrics import Metrics
 from streams.scoring.rescorer import Rescorer
 from streams.scoring.weights import DAY_CLOSE
 from streams.store import WindowStore
-from streams.store.encoding import EntityKey
 from streams.store.handle import StoreHandle
 
 log = logging.getLogger(__name__)

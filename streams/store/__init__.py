@@ -31,18 +31,11 @@ only importer of redis), ``encoding`` (Lua arguments and replies, pure),
 ``window_store`` (the ``WindowStore`` API).
 """
 
-from streams.store.encoding import (
-    STREAM_CODE,
-    TOO_LATE_DAYS,
-    PublishedState,
-    Snapshot,
-    day_of,
-)
+from streams.store.encoding import STREAM_CODE, PublishedState, Snapshot, day_of
 from streams.store.window_store import ApplyResult, Commit, SweepStatus, WindowStore
 
 __all__ = [
     "STREAM_CODE",
-    "TOO_LATE_DAYS",
     "ApplyResult",
     "Commit",
     "PublishedState",

@@ -9,10 +9,9 @@ from typing import Any
 from models.counting import COUNTERS, REGISTERS, Contribution, contributions
 from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, EntityWindows
 from streams import codec
-from streams.intake.contract import SourcedEvent, Stream, anchor_day
+from streams.events import EntityKey, SourcedEvent, Stream, anchor_day
 
 LONGEST_DAYS = max(HORIZONS)
-TOO_LATE_DAYS = 90  # SCORING.md §1: an anchor day older than this before the as-of day
 STREAM_CODE = {
     Stream.ORDERS: "O",
     Stream.SHIPPING: "S",
@@ -21,8 +20,6 @@ STREAM_CODE = {
 }
 _COUNTER_INDEX = {t: {n: i + 1 for i, n in enumerate(names)} for t, names in COUNTERS.items()}
 _REGISTER_INDEX = {t: {n: i + 1 for i, n in enumerate(names)} for t, names in REGISTERS.items()}
-
-EntityKey = tuple[str, str]  # (entity_type, entity_id)
 
 
 def day_of(ts_ms: int) -> int:
@@ -61,10 +58,6 @@ class EntityBatch:
 
 def position(s: SourcedEvent) -> str:
     return f"{STREAM_CODE[s.event.stream]}:{s.partition}:{s.offset}"
-
-
-def too_late(s: SourcedEvent, as_of_day: int) -> bool:
-    return day_of(s.event.anchor_ms) < as_of_day - TOO_LATE_DAYS
 
 
 def group_by_entity(events: Iterable[SourcedEvent]) -> dict[EntityKey, EntityBatch]:

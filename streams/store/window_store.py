@@ -8,19 +8,18 @@ from typing import Any, TypeVar
 
 from models.counting import COUNTERS
 from streams.errors import ScriptsMissing
-from streams.intake.contract import SourcedEvent
+from streams.events import EntityKey, SourcedEvent
+from streams.semantics import counts, too_late
 from streams.settings import RedisSettings
 from streams.store import connection
 from streams.store.encoding import (
     EntityBatch,
-    EntityKey,
     Snapshot,
     apply_args,
     day_of,
     group_by_entity,
     position,
     snapshot,
-    too_late,
 )
 
 T = TypeVar("T")
@@ -118,7 +117,7 @@ class WindowStore:
         batch_max = max((s.event.ts_ms for s in batch), default=None)
         now_ms = _max_opt(self._stream_time_ms, batch_max)
         as_of = day_of(now_ms) if now_ms is not None else 0
-        late = [i for i, s in enumerate(batch) if too_late(s, as_of)]
+        late = [i for i, s in enumerate(batch) if too_late(day_of(s.event.anchor_ms), as_of)]
         fresh = [s for i, s in enumerate(batch) if i not in set(late)]
         unique = await self._drop_upstream_duplicates(fresh)
         groups = group_by_entity(unique)
@@ -151,7 +150,7 @@ class WindowStore:
         return [
             s
             for s, pos, old in zip(events, positions, before, strict=True)
-            if old is None or old.decode() == pos
+            if counts(None if old is None else old.decode(), pos)
         ]
 
     async def _apply_groups(

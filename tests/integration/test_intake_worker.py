@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from streams import codec
-from streams.intake.contract import Reason, Stream
+from streams.events import Reason, Stream
 from tests import kafka_helpers as kafka
 from tests.infra import Infra
 from tests.samples import STREAM_OF_TYPE, TYPES, key_of, sample

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from streams import codec
 from streams.devtools.embedded import EmbeddedValkeyCluster
-from streams.intake.contract import SourcedEvent, Stream, parse
+from streams.events import SourcedEvent, Stream
+from streams.intake.contract import parse
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore, day_of
 from tests.infra import Infra

@@ -17,7 +17,8 @@ from streams import codec
 from streams.devtools.benchmark.workload import Record
 from streams.devtools.generator import GeneratorConfig, generate
 from streams.devtools.generator.config import DAY_MS
-from streams.intake.contract import SourcedEvent, parse
+from streams.events import SourcedEvent
+from streams.intake.contract import parse
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore
 

@@ -26,7 +26,7 @@ from typing import Any
 from streams.devtools.benchmark import ceiling, inprocess, latency, process, scorer, workload
 from streams.devtools.benchmark.figures import Throughput, steady
 from streams.devtools.embedded import EmbeddedStack
-from streams.intake.contract import Stream
+from streams.events import Stream
 
 Say = Callable[[str], None]
 INPUTS = {s: f"bench-{s.value}" for s in Stream}

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from streams.devtools.benchmark import probe, process, profile
 from streams.devtools.benchmark.figures import Throughput, percentile, steady
 from streams.devtools.embedded import EmbeddedStack
-from streams.intake.contract import Stream
+from streams.events import Stream
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore
 

@@ -20,7 +20,7 @@ from streams import codec
 from streams.devtools.generator import GeneratorConfig, items
 from streams.devtools.generator.config import DAY_MS
 from streams.devtools.replay import route
-from streams.intake.contract import Stream
+from streams.events import Stream
 
 EVENTS_PER_ORDER_DAY = 5.67  # ~177k events for 30 days x 1,000 orders/day
 DAYS = 30

@@ -35,7 +35,7 @@ from streams.devtools.generator.writer import (
     write_items,
     write_truth,
 )
-from streams.intake.contract import Stream
+from streams.events import Stream
 
 __all__ = [
     "GeneratorConfig",

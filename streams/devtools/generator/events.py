@@ -18,7 +18,7 @@ from typing import Any
 
 from streams.devtools.generator.config import DAY_MS, HOUR_MS, MINUTE_MS
 from streams.devtools.generator.marketplace import Creator, Product, Shop
-from streams.intake.contract import Stream
+from streams.events import Stream
 
 #: One generated event: event time, topic, the JSON object to send.
 Emitted = tuple[int, Stream, dict[str, Any]]

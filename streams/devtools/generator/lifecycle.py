@@ -20,7 +20,7 @@ from streams.devtools.generator.config import DAY_MS, HOUR_MS, MINUTE_MS
 from streams.devtools.generator.draw import between
 from streams.devtools.generator.events import Emitted, Order, Trail, rfc3339
 from streams.devtools.generator.refunds import Refund, after_delivery, refund
-from streams.intake.contract import Stream
+from streams.events import Stream
 
 TRANSIT_PROMISE_MS: Final = 72 * HOUR_MS
 EXCEPTION_KINDS: Final = ("lost", "damaged", "returned", "delayed")

@@ -20,7 +20,7 @@ from streams.devtools.generator.config import HOUR_MS, MINUTE_MS
 from streams.devtools.generator.draw import between, pick
 from streams.devtools.generator.events import Emitted
 from streams.devtools.generator.marketplace import Creator, Product
-from streams.intake.contract import Stream
+from streams.events import Stream
 
 STATS_EVERY_MS: Final = 5 * MINUTE_MS
 BURST_SHARE: Final = 0.6  # of a session's orders, paid right after a flash sale

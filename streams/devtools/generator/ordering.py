@@ -27,7 +27,7 @@ from streams.devtools.generator.config import DAY_MS, GeneratorConfig
 from streams.devtools.generator.draw import between
 from streams.devtools.generator.marketplace import Marketplace
 from streams.devtools.generator.schedule import Counters, day_events
-from streams.intake.contract import Stream
+from streams.events import Stream
 
 #: One serialised event: (ts, tie-breaker, topic, type, JSON line with newline).
 Item = tuple[int, int, Stream, str, bytes]

@@ -24,7 +24,7 @@ from streams.devtools.generator.behaviour import (
 from streams.devtools.generator.config import DAY_MS, HOUR_MS, MINUTE_MS
 from streams.devtools.generator.draw import between
 from streams.devtools.generator.events import Trail
-from streams.intake.contract import Stream
+from streams.events import Stream
 
 QUALITY: Final = ("quality", "wrong_item", "not_as_described", "counterfeit")
 QUALITY_WEIGHTS_BRANDED: Final = (0.55, 0.2, 0.2, 0.05)

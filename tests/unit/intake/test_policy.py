@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams import codec
-from streams.intake.contract import Reason, SourcedEvent, Stream
+from streams.events import Reason, Rejection, SourcedEvent, Stream
 from streams.intake.deadletter import DeadLetter
-from streams.intake.policy import FUTURE_TOLERANCE_MS, Intake, Rejection
+from streams.intake.policy import FUTURE_TOLERANCE_MS, Intake
 from streams.metrics import Metrics
 from tests.samples import sample
 

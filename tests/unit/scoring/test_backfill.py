@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from models import load_models
 from streams import codec
-from streams.intake.contract import Event, parse
+from streams.events import Event
+from streams.intake.contract import parse
 from streams.scoring.backfill import Backfill
 from tests.reference import allowed_tiers, expected_scores, random_body
 from tests.samples import STREAM_OF_TYPE

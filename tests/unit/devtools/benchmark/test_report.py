@@ -16,7 +16,7 @@ from streams.devtools.benchmark.run import Options
 from streams.devtools.benchmark.scorer import ScorerRun
 from streams.devtools.benchmark.workload import Record, Workload
 from streams.devtools.generator import GeneratorConfig
-from streams.intake.contract import Stream
+from streams.events import Stream
 
 
 def _scorer(per_s: float) -> ScorerRun:

@@ -11,7 +11,9 @@ import pytest
 
 from streams import codec
 from streams.devtools.generator import GeneratorConfig, Summary, build, write, write_truth
-from streams.intake.contract import TYPES_BY_STREAM, Event, Stream, parse
+from streams.events import Event, Stream
+from streams.intake.contract import parse
+from streams.intake.table import TYPES_BY_STREAM
 
 STREAM_OF_TYPE: dict[str, Stream] = {t: s for s, types in TYPES_BY_STREAM.items() for t in types}
 

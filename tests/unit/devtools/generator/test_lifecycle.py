@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from streams.intake.contract import Event
+from streams.events import Event
 from tests.unit.devtools.generator.conftest import Run
 
 ORDER_FIELDS = ("shop_id", "product_id", "creator_id", "paid_at")

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from streams.intake.contract import TYPES_BY_STREAM
+from streams.intake.table import TYPES_BY_STREAM
 from tests.unit.devtools.generator.conftest import STREAM_OF_TYPE, Run
 
 ALL_TYPES = frozenset(STREAM_OF_TYPE)

@@ -19,7 +19,8 @@ from streams.devtools.generator.config import DAY_MS, GeneratorConfig
 from streams.devtools.generator.draw import between, pick
 from streams.devtools.generator.events import rfc3339
 from streams.devtools.generator.ordering import Item, skewed
-from streams.intake.contract import Stream, parse
+from streams.events import Stream
+from streams.intake.contract import parse
 
 PACKAGE = Path(__file__).resolve().parents[4] / "streams" / "devtools" / "generator"
 
