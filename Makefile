@@ -26,7 +26,7 @@ lint: $(STAMP) ## ruff (lint + format check)
 typecheck: $(STAMP) ## mypy --strict on streams and models
 	$(BIN)/mypy
 
-test: lint typecheck tools ## Lint, type-check and run every test (unit + integration)
+test: lint typecheck tools kafka ## Lint, type-check and run every test (unit + integration)
 	$(BIN)/pytest -q
 
 tools: ## Install promtool and kcat with apt-get when missing (never fails: says why not)
@@ -42,6 +42,9 @@ tools: ## Install promtool and kcat with apt-get when missing (never fails: says
 	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$need >/dev/null; } \
 	  || echo "tools: apt-get install$$need failed: tests that need them are skipped"
 
+kafka: ## Fetch Apache Kafka's jars with Maven into .vane/kafka (never fails: says why not)
+	@bash tools/kafka/fetch.sh
+
 soak: $(STAMP) ## Long fault-injection tests (kills, restarts, stalls): under 20 minutes
 	$(BIN)/pytest -q -m soak -s tests/soak
 
@@ -54,4 +57,4 @@ bench: $(STAMP) ## Benchmark on the embedded stack (~3-5 min): figures, bench-re
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .vane *.egg-info
 
-.PHONY: help install lint typecheck tools test soak demo bench clean
+.PHONY: help install lint typecheck tools kafka test soak demo bench clean
