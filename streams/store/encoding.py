@@ -90,7 +90,8 @@ def apply_args(entity_type: str, events: list[list[Any]], as_of_day: int, ttl_ms
         {
             "n": len(COUNTERS[entity_type]),
             "asof": as_of_day,
-            "keep": as_of_day - LONGEST_DAYS + 1,
+            # yesterday's longest window (the v2 reference) reaches back to d - LONGEST_DAYS
+            "keep": as_of_day - LONGEST_DAYS,
             "rkeep": as_of_day - REGISTER_WINDOW_DAYS + 1,
             "hz": HORIZONS,
             "ttl": ttl_ms,
@@ -105,15 +106,24 @@ def snapshot(key: EntityKey, as_of_day: int, reply: list[Any]) -> Snapshot:
     _, flat, regs, texts, state = reply
     names = COUNTERS[entity_type]
     n = len(names)
-    totals = {
-        horizon: dict(zip(names, flat[h * n : (h + 1) * n], strict=True))
-        for h, horizon in enumerate(HORIZONS)
-    }
+    totals, previous = (
+        _totals(names, flat[: len(flat) // 2]),
+        _totals(names, flat[len(flat) // 2 :]),
+    )
     reg_names = REGISTERS.get(entity_type, ())
     latest = {reg_names[int(regs[i]) - 1]: int(regs[i + 1]) for i in range(0, len(regs), 2)}
     labels = {_text(texts[i]): _text(texts[i + 1]) for i in range(0, len(texts), 2)}
-    windows = EntityWindows(entity_type, entity_id, as_of_day, totals, latest)
+    windows = EntityWindows(entity_type, entity_id, as_of_day, totals, latest, previous)
     return Snapshot(windows, labels, _published(state))
+
+
+def _totals(names: tuple[str, ...], flat: list[Any]) -> dict[int, dict[str, int]]:
+    """Per horizon, in ``HORIZONS`` order: ``len(names)`` counters each."""
+    n = len(names)
+    return {
+        horizon: dict(zip(names, flat[h * n : (h + 1) * n], strict=True))
+        for h, horizon in enumerate(HORIZONS)
+    }
 
 
 def _published(fields: list[Any]) -> PublishedState:

@@ -5,7 +5,8 @@
 -- KEYS[2]  the entity's state hash, e.g. vane:{shop:s1}:st (read only here)
 -- ARGV[1]  JSON: {
 --   "n":     number of counters of this entity type (fixed order, append-only),
---   "asof":  as-of day for the returned totals,
+--   "asof":  as-of day d for the returned totals (also returned as of d - 1: the
+--            reference of rulebook v2 §7 is the score of the windows ending d - 1),
 --   "keep":  first anchor day worth keeping (older day fields are deleted),
 --   "rkeep": first day worth keeping for registers,
 --   "hz":    horizons in days, e.g. [7, 30, 90],
@@ -25,7 +26,8 @@
 --   "m"            the smallest day field present (so pruning is rarely a scan)
 -- An event whose offset is not above its partition's watermark was applied
 -- before (a redelivery after a crash) and is skipped.
--- Returns {applied, {totals: n per horizon, horizons in order}, {r1, v1, r2, v2, ...},
+-- Returns {applied, {totals: n per horizon, horizons in order, as of d; then the same
+--          as of d - 1}, {r1, v1, r2, v2, ...},
 --          {label1, text1, ...}, {seq, state, pending, pending_since}} (false where absent).
 
 local key = KEYS[1]
@@ -130,10 +132,10 @@ if m and m < a.keep then
 end
 
 -- Totals per horizon, and the latest register entries within the register window.
-local totals, latest, texts = {}, {}, {}
+local totals, before, latest, texts = {}, {}, {}, {}
 for h = 1, #a.hz do
-  totals[h] = {}
-  for i = 1, n do totals[h][i] = 0 end
+  totals[h], before[h] = {}, {}
+  for i = 1, n do totals[h][i], before[h][i] = 0, 0 end
 end
 for i = 1, #all, 2 do
   local field = all[i]
@@ -143,6 +145,9 @@ for i = 1, #all, 2 do
     for h = 1, #a.hz do
       if day > a.asof - a.hz[h] then
         for c = 1, n do totals[h][c] = totals[h][c] + vals[c] end
+      end
+      if day < a.asof and day >= a.asof - a.hz[h] then
+        for c = 1, n do before[h][c] = before[h][c] + vals[c] end
       end
     end
   elseif string.sub(field, 1, 1) == "L" then
@@ -162,6 +167,9 @@ end
 local flat, regs = {}, {}
 for h = 1, #a.hz do
   for c = 1, n do flat[#flat + 1] = totals[h][c] end
+end
+for h = 1, #a.hz do
+  for c = 1, n do flat[#flat + 1] = before[h][c] end
 end
 for r, value in pairs(latest) do
   regs[#regs + 1] = tonumber(r)
