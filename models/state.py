@@ -105,12 +105,11 @@ def decide(
 ) -> Decision:
     """Score the entity, take its tier against R, and compare with ``previous`` (None: unseen).
 
-    Transitional: windows (or category windows) without previous totals, as the
-    window store returns them before it is switched to v2, get no reference
-    (the plain band); ``Decision.reference`` is then None.
+    The windows (and the category's) must carry yesterday's totals, as the window
+    store and ``EntityWindows.from_days`` give them: without them R cannot be known,
+    and ``ModelInputError`` says so rather than a tier without its reference.
     """
     fresh = score(config, windows, category=category)
-    supplied = windows.knows_yesterday and (category is None or category.knows_yesterday)
-    ref = reference(config, windows, category) if supplied else None
+    ref = reference(config, windows, category)
     state = entity_state(config, fresh, windows, ref)
     return Decision(fresh, state, unseen(config) if previous is None else previous, ref)

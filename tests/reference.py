@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
-from models import load_models, plain_band, score
+from models import decide, load_models
 from models.counting import contributions
 from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, EntityWindows
 from streams import codec
@@ -23,8 +23,29 @@ MODELS = load_models()
 Expected = dict[tuple[str, str], tuple[dict[int, dict[str, int]], dict[str, int]]]
 
 
+class ExpectedState(NamedTuple):
+    """What the rulebook says of one entity at the end: score (None: unrated) and state."""
+
+    score: float | None
+    tier: str
+    weight: float
+    boost: float
+
+
 def reference(bodies: list[dict[str, Any]]) -> tuple[int, Expected]:
     """(as_of_day, {entity: (totals by horizon, latest registers)}) from unique events."""
+    as_of, days, registers = _rows(bodies)
+    expected = {}
+    for key in set(days) | set(registers):
+        totals = {h: _window(days[key], as_of, h) for h in HORIZONS}
+        expected[key] = (totals, {name: entry[2] for name, entry in registers[key].items()})
+    return as_of, expected
+
+
+def _rows(
+    bodies: list[dict[str, Any]],
+) -> tuple[int, dict[tuple[str, str], dict[int, dict[str, int]]], dict[Any, dict[str, Any]]]:
+    """As-of day, per-entity day rows and latest registers, computed plainly from events."""
     events = [parse(STREAM_OF_TYPE[b["type"]], codec.dumps(b)) for b in bodies]
     as_of = day_of(max(e.ts_ms for e in events))
     days: dict[tuple[str, str], dict[int, dict[str, int]]] = defaultdict(
@@ -42,11 +63,7 @@ def reference(bodies: list[dict[str, Any]]) -> tuple[int, Expected]:
                     registers[key][name] = max(
                         registers[key].get(name, (-1, "", 0)), (e.ts_ms, e.event_id, value)
                     )
-    expected = {}
-    for key in set(days) | set(registers):
-        totals = {h: _window(days[key], as_of, h) for h in HORIZONS}
-        expected[key] = (totals, {name: entry[2] for name, entry in registers[key].items()})
-    return as_of, expected
+    return as_of, days, registers
 
 
 def _window(days: dict[int, dict[str, int]], as_of: int, horizon: int) -> dict[str, int]:
@@ -100,27 +117,43 @@ async def read_all(store: WindowStore, as_of: int) -> Expected:
     return got
 
 
-def expected_scores(bodies: list[dict[str, Any]]) -> dict[tuple[str, str], float | None]:
-    """The rulebook applied to all events as of the final stream time, in process."""
-    as_of, totals = reference(bodies)
+def expected_states(bodies: list[dict[str, Any]]) -> dict[tuple[str, str], ExpectedState]:
+    """The rulebook (v2) applied to all events as of the final stream time, in process:
+    each scored entity's exact score and its one tier, weight and boost (§7: the tier
+    is a function of today's windows and yesterday's, so exactly one is right)."""
+    as_of, days, registers = _rows(bodies)
     categories = _latest_category(bodies)
     out = {}
-    for (entity_type, entity_id), _ in totals.items():
+    for entity_type, entity_id in set(days) | set(registers):
         if entity_type not in MODELS:
             continue
         category = None
         if entity_type == "product" and entity_id in categories:
-            category = _windows(totals, as_of, "category", categories[entity_id])
-        windows = _windows(totals, as_of, entity_type, entity_id)
-        out[(entity_type, entity_id)] = score(
-            MODELS[entity_type], windows, category=category
-        ).value
+            category = _windows(days, registers, as_of, ("category", categories[entity_id]))
+        windows = _windows(days, registers, as_of, (entity_type, entity_id))
+        d = decide(MODELS[entity_type], windows, category=category)
+        out[(entity_type, entity_id)] = ExpectedState(
+            d.score.value, d.state.tier, d.state.weight, d.state.boost
+        )
     return out
 
 
-def _windows(totals: Expected, as_of: int, entity_type: str, entity_id: str) -> EntityWindows:
-    by_horizon, latest = totals.get((entity_type, entity_id), ({7: {}, 30: {}, 90: {}}, {}))
-    return EntityWindows(entity_type, entity_id, as_of, by_horizon, latest)
+def expected_scores(bodies: list[dict[str, Any]]) -> dict[tuple[str, str], float | None]:
+    """Each scored entity's exact score (None: unrated) as of the final stream time."""
+    return {key: state.score for key, state in expected_states(bodies).items()}
+
+
+def _windows(
+    days: dict[tuple[str, str], dict[int, dict[str, int]]],
+    registers: dict[Any, dict[str, Any]],
+    as_of: int,
+    key: tuple[str, str],
+) -> EntityWindows:
+    rows = days.get(key, {})
+    latest = {name: entry[2] for name, entry in registers.get(key, {}).items()}
+    today = {h: _window(rows, as_of, h) for h in HORIZONS}
+    yesterday = {h: _window(rows, as_of - 1, h) for h in HORIZONS}
+    return EntityWindows(key[0], key[1], as_of, today, latest, yesterday)
 
 
 def _latest_category(bodies: list[dict[str, Any]]) -> dict[str, str]:
@@ -128,22 +161,3 @@ def _latest_category(bodies: list[dict[str, Any]]) -> dict[str, str]:
         (b for b in bodies if b["type"] == "order.paid"), key=lambda b: (b["ts"], b["event_id"])
     )
     return {b["product_id"]: b["category_id"] for b in paid}
-
-
-def allowed_tiers(entity_type: str, value: float | None) -> set[str]:
-    """Tiers the hysteresis rule allows for a final score (exactly one outside the bands)."""
-    config = MODELS[entity_type]
-    if value is None:
-        return {config.tiers.unrated}
-    near = {
-        band.name
-        for band in config.tiers.bands
-        for edge in (band.min_score,)
-        if edge > 0 and abs(value - edge) <= config.tiers.margin
-    }
-    if not near:
-        return {plain_band(config.tiers, value)}
-    names = [b.name for b in config.tiers.bands]
-    plain = plain_band(config.tiers, value)
-    i = names.index(plain)
-    return {plain, *names[max(0, i - 1) : i + 2]}

@@ -1,8 +1,10 @@
 """Why a score is what it is: every number a merchant needs to redo the arithmetic.
 
 ``explain`` reads one entity as of the current stream time and returns the score,
-display value, tier, weight and boost, and per indicator x, n, the shrunk value,
-the sub-score, the weight and the points lost. ``vane explain`` prints it as a
+display value, tier, weight and boost, the reference R of rulebook v2 with the
+sentence that decides the tier, and per indicator x, n, the shrunk value (with
+how shrinkage toward the platform baseline moved it from x / n), the sub-score,
+the weight and the points lost. ``vane explain`` prints it as a
 table; the worker serves it as JSON at ``GET /scores/<type>/<id>``.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from models import ModelConfig, round_half_even
+from models import ModelConfig, round_half_even, shrinkage_note, tier_sentence
 from streams.scoring import weights
 from streams.scoring.category import category_key
 from streams.store import Snapshot, WindowStore, day_of
@@ -66,6 +68,8 @@ def _render(
         "score_before_penalty": round_half_even(s.before_penalty),
         "penalty": s.penalty,
         "category": snap.labels.get("category"),
+        "reference": weights.reference_fields(decision.reference),
+        "tier_rule": tier_sentence(config.tiers, s.value, decision.reference),
         "published": {
             "seq": snap.published.seq,
             **(stored or weights.state_fields(decision.previous)),
@@ -82,6 +86,8 @@ def _render(
                 "points_lost": r.points_lost,
                 "window_days": r.window_days,
                 "defaulted": r.defaulted,
+                "baseline": r.p0,
+                "shrinkage": shrinkage_note(r),
             }
             for r in s.breakdown
         ],
@@ -99,6 +105,7 @@ def render_text(explained: Mapping[str, Any]) -> str:
         f"window {e['window_days']} days, {e['paid_orders']} paid orders"
         + ("" if e["rated"] else " (too few: NEW, no score published)")
         + f"; penalty {e['penalty']:g} points; before penalty {_num(e['score_before_penalty'])}",
+        f"tier: {e['tier_rule']}",
         "",
         f"{'indicator':<26}{'x':>12}{'n':>12}{'value':>12}{'sub':>9}{'weight':>8}{'lost':>8}",
     ]
@@ -108,7 +115,12 @@ def render_text(explained: Mapping[str, Any]) -> str:
         + ("  (default)" if r["defaulted"] else "")
         for r in e["indicators"]
     ]
-    return "\n".join(head + rows)
+    notes = [f"  {r['name']}: {r['shrinkage']}" for r in e["indicators"] if r["shrinkage"]]
+    if notes:
+        notes.insert(
+            0, "\nrates and means are shrunk toward the platform baseline (SCORING.md §3):"
+        )
+    return "\n".join(head + rows + notes)
 
 
 def _num(value: float | None) -> str:

@@ -6,9 +6,10 @@ is the recommender team's guide):
 
     {"schema": 1, "entity_type": "shop", "entity_id": "s1", "tier": "GOOD",
      "weight": 1.1, "boost": 1.0, "score": 84.12, "display": 4.68,
-     "previous": {"tier": "STANDARD", ...}, "reasons": [...],
-     "model": {"name": "shop", "version": "1"}, "as_of": "2026-11-22T10:00:00.000+08:00",
-     "as_of_ms": 1795312800000, "cause": "ev-123", "seq": 7}
+     "previous": {"tier": "STANDARD", ...}, "reference": {"tier": "GOOD", "score": 83.9},
+     "reasons": [...], "model": {"name": "shop", "version": "2"},
+     "as_of": "2026-11-22T10:00:00.000+08:00", "as_of_ms": 1795312800000,
+     "cause": "ev-123", "seq": 7}
 
 Scores and displays are rounded half-even to 2 decimals here, and only here.
 """
@@ -18,7 +19,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from models import Decision, EntityState, IndicatorResult, ModelConfig, decide, round_half_even
+from models import (
+    Decision,
+    EntityState,
+    IndicatorResult,
+    ModelConfig,
+    Reference,
+    decide,
+    round_half_even,
+)
 from models.state import unseen
 from models.windows import EntityWindows
 
@@ -41,6 +50,13 @@ def state_fields(state: EntityState) -> dict[str, Any]:
         "score": None if state.score is None else round_half_even(state.score),
         "display": state.display,
     }
+
+
+def reference_fields(reference: Reference | None) -> dict[str, Any] | None:
+    """R of rulebook v2 §7: yesterday's plain band and score (None: unrated yesterday)."""
+    if reference is None:
+        return None
+    return {"tier": reference.tier, "score": round_half_even(reference.score)}
 
 
 def stored_state(config: ModelConfig, fields: dict[str, Any] | None) -> EntityState:
@@ -74,6 +90,7 @@ def build(
         "entity_id": score.entity_id,
         **state_fields(decision.state),
         "previous": state_fields(decision.previous),
+        "reference": reference_fields(decision.reference),
         "reasons": [_reason(r) for r in score.reasons()],
         "model": {"name": config.name, "version": config.version},
         "as_of": as_of_text(as_of_ms),

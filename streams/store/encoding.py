@@ -105,7 +105,6 @@ def snapshot(key: EntityKey, as_of_day: int, reply: list[Any]) -> Snapshot:
     entity_type, entity_id = key
     _, flat, regs, texts, state = reply
     names = COUNTERS[entity_type]
-    n = len(names)
     totals, previous = (
         _totals(names, flat[: len(flat) // 2]),
         _totals(names, flat[len(flat) // 2 :]),

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from models import load_models
+from models import load_models, round_half_even
 from streams import codec
 from streams.cli.sweep import wait_for_sweep
 from streams.settings import RedisSettings, Secret
@@ -22,7 +22,7 @@ from streams.store import WindowStore
 from tests import kafka_helpers as kafka
 from tests import weight_topic
 from tests.infra import Infra
-from tests.reference import allowed_tiers, expected_scores, random_body
+from tests.reference import expected_states, random_body
 from tests.samples import STREAM_OF_TYPE, key_of
 from tests.worker_process import WorkerProcess, topic_names, wait_until, worker_env
 
@@ -81,15 +81,20 @@ def test_weight_updates_and_final_scores(infra: Infra, unique: str, tmp_path: Pa
     print(
         f"{len(records)} weight updates for {len(last)} keys; {len(pages)} entities, {rated} rated"
     )
-    expected = expected_scores(bodies)
+    expected = expected_states(bodies)
     assert set(expected) == set(pages)
     for key, page in pages.items():
         want = expected[key]
         got = page["score_exact"]
-        assert (got is None) == (want is None), key
-        if want is not None:
-            assert abs(got - want) <= 1e-9, (key, got, want)
-        assert page["tier"] in allowed_tiers(key[0], want), (key, page["tier"], want)
+        assert (got is None) == (want.score is None), key
+        if want.score is not None:
+            assert abs(got - want.score) <= 1e-9, (key, got, want)
+        # Rulebook v2: exactly one tier per history (§7 against yesterday's band).
+        assert page["tier"] == want.tier, (key, page["tier"], want)
+        assert (page["weight"], page["boost"]) == (
+            round_half_even(want.weight),
+            round_half_even(want.boost),
+        )
         published = last.get(f"{key[0]}:{key[1]}")
         state = {f: page["published"][f] for f in ("tier", "weight", "boost")}
         if published is None:

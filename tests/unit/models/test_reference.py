@@ -225,12 +225,13 @@ def test_reference_needs_previous_totals() -> None:
         reference(PRODUCT, product(ago={1: GOOD_PRODUCT}), category_today_only)
 
 
-def test_decide_without_previous_totals_takes_the_plain_band() -> None:
-    """Transitional: windows from a store that does not return previous totals yet."""
+def test_decide_without_previous_totals_is_refused() -> None:
+    """No tier without its reference: windows that lack yesterday's totals are an input error."""
     clean = shop(penalty_points=8, **CLEAN)  # 89.79
     today_only = EntityWindows("shop", "s1", DAY, clean.totals)
-    decision = decide(SHOP, today_only)
-    assert (decision.reference, decision.state.tier) == (None, "GOOD")
+    with pytest.raises(ModelInputError, match="no 30-day totals"):
+        decide(SHOP, today_only)
     category_today_only = EntityWindows("category", "c1", DAY, _category(AT_PAR_YESTERDAY).totals)
     windows = product(ago={1: GOOD_PRODUCT}, registers=test_product.REGISTERS)
-    assert decide(PRODUCT, windows, category=category_today_only).reference is None
+    with pytest.raises(ModelInputError):
+        decide(PRODUCT, windows, category=category_today_only)

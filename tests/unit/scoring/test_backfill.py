@@ -7,12 +7,12 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import load_models
+from models import load_models, round_half_even
 from streams import codec
 from streams.events import Event
 from streams.intake.contract import parse
 from streams.scoring.backfill import Backfill
-from tests.reference import allowed_tiers, expected_scores, random_body
+from tests.reference import expected_states, random_body
 from tests.samples import STREAM_OF_TYPE
 from tests.weight_topic import check
 
@@ -49,14 +49,20 @@ def test_order_batches_and_duplicates_do_not_change_final_scores(
     rng.shuffle(arrival)
     backfill = run(events_of(arrival), batch_size)
     rows = {(r["entity_type"], r["entity_id"]): r for r in backfill.snapshot()}
-    expected = expected_scores(bodies)
+    expected = expected_states(bodies)
     assert set(rows) == set(expected)
     for key, want in expected.items():
         got = rows[key]["score_exact"]
-        assert (got is None) == (want is None), key
-        if want is not None:
-            assert abs(got - want) <= 1e-9, key
-        assert rows[key]["tier"] in allowed_tiers(key[0], want), (key, rows[key]["tier"], want)
+        assert (got is None) == (want.score is None), key
+        if want.score is not None:
+            assert abs(got - want.score) <= 1e-9, key
+        # Rulebook v2: one tier, weight and boost per history, whatever the batching.
+        got_state = (rows[key]["tier"], rows[key]["weight"], rows[key]["boost"])
+        assert got_state == (
+            want.tier,
+            round_half_even(want.weight),
+            round_half_even(want.boost),
+        ), (key, want)
     check([Record(u.key, u.message) for u in backfill.updates])
 
 
