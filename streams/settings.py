@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from streams.errors import ConfigError
 
@@ -144,6 +144,18 @@ class RedisSettings:
         """The URL with any password masked."""
         return _mask_url(self.url.reveal())
 
+    def credentials(self) -> tuple[str | None, str | None]:
+        """(username, password) to present: an explicit ``password`` beats the URL's.
+
+        ``RedisSettings(url=Secret("redis://app:u@h"), password=Secret("s")).credentials()``
+        is ``("app", "s")``; the URL's parts are percent-decoded.
+        """
+        url = urlsplit(self.url.reveal())
+        user = unquote(url.username) if url.username else None
+        if self.password is not None:
+            return user, self.password.reveal()
+        return user, unquote(url.password) if url.password else None
+
 
 @dataclass(frozen=True, slots=True)
 class TopicSettings:
@@ -170,7 +182,7 @@ class WorkerSettings:
     # Largest message the worker re-publishes to the dead-letter topic, whole.
     max_message_bytes: int = field(default=16 * 1024 * 1024, metadata=_env(_positive_int))
     data_dir: Path = field(default=Path(".vane"), metadata=_env(Path))
-    # Lag sampler (streams/lag.py): seconds between samples, samples per window (>= 2),
+    # Lag sampler (streams/ops/lag_sampler.py): seconds between samples, samples per window (>= 2),
     # seconds without progress before a stalled partition counts as stopped.
     lag_interval_s: float = field(default=2.0, metadata=_env(_positive_float))
     lag_window: int = field(default=10, metadata=_env(_positive_int))

@@ -17,7 +17,7 @@ from streams.agents import intake as intake_agents
 from streams.app import create_app
 from streams.intake.policy import Intake
 from streams.metrics import Metrics
-from streams.ops import health, lag, web
+from streams.ops import health, lag_sampler, web
 from streams.scoring.rescorer import Rescorer
 from streams.scoring.stage import ScoringStage
 from streams.scoring.sweep import DayCloseSweeper
@@ -51,5 +51,5 @@ def build(settings: Settings) -> Worker:
     day_close.register(app, DayCloseSweeper(store, rescorer, metrics))
     web.register(app, metrics, store, models)
     health.register(app, settings, metrics, topics)
-    lag.register(app, settings, metrics, topics)
+    lag_sampler.register(app, settings, metrics, topics)
     return Worker(settings, app, topics, metrics, store)

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.devtools.embedded import EmbeddedStack, free_port
+from streams.devtools.embedded import EmbeddedStack
+from streams.devtools.supervision import free_port
 
 KAFKA_IMAGE = "apache/kafka:3.9.0"
 REDIS_IMAGE = "redis:7"

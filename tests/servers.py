@@ -7,7 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from streams.devtools.embedded import free_port, redis_answers, spawn_child, valkey_binary
+from streams.devtools.supervision import free_port, spawn_child, valkey_binary
+from streams.store.probe import answers_at as redis_answers
 
 
 class RestartableValkey:

@@ -14,7 +14,7 @@ from types import TracebackType
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.devtools.embedded import free_port
+from streams.devtools.supervision import free_port
 from streams.events import Stream
 from tests.infra import Infra
 

@@ -42,13 +42,13 @@ def _register_commands() -> None:
         snapshot,
         stack,
         sweep,
+        weights,
         worker,
     )
 
-    for module in (worker, stack, demo, explain, sweep, replay, score_file, generate, bench):
+    commands = (worker, stack, demo, explain, sweep, replay, score_file, generate, bench)
+    for module in (*commands, snapshot, weights):
         vane.add_command(module.command)
-    vane.add_command(snapshot.snapshot_command)
-    vane.add_command(snapshot.weights_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from models import load_models
+from models.config import MODEL_NAMES
 from streams import codec
 from streams.scoring.explain import UnknownEntity, explain, render_text
 from streams.settings import Settings
@@ -15,7 +16,7 @@ from streams.store import WindowStore
 
 
 @click.command("explain")
-@click.argument("entity_type", metavar="TYPE", type=click.Choice(["shop", "product", "creator"]))
+@click.argument("entity_type", metavar="TYPE", type=click.Choice(MODEL_NAMES))
 @click.argument("entity_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (as GET /scores/TYPE/ID).")
 def command(entity_type: str, entity_id: str, as_json: bool) -> None:

@@ -9,10 +9,10 @@ import click
 
 from models import load_models
 from streams.cli import jsonl
-from streams.devtools.replay import Unroutable, route
 from streams.errors import MalformedEvent
 from streams.events import Event, Stream
 from streams.intake.contract import parse
+from streams.intake.routing import Unroutable, route
 from streams.scoring.backfill import Backfill
 
 

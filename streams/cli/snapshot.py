@@ -1,4 +1,4 @@
-"""``vane snapshot`` and ``vane weights``: the current states, and the weight topic, as JSONL."""
+"""``vane snapshot``: every entity's current state, as JSONL."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import click
 
 from models import load_models
 from streams.cli import jsonl
-from streams.devtools.weights_dump import read_weight_topic
 from streams.scoring.snapshot import current_states
 from streams.settings import Settings
 from streams.store import WindowStore
@@ -21,7 +20,7 @@ OUT = click.option(
 
 @click.command("snapshot")
 @OUT
-def snapshot_command(out: str) -> None:
+def command(out: str) -> None:
     """Every entity's current state as JSONL.
 
     One line per entity: type, id, score, display, tier, weight, boost, seq,
@@ -39,13 +38,3 @@ async def _states(settings: Settings) -> list[dict[str, Any]]:
         return await current_states(store, load_models())
     finally:
         await store.close()
-
-
-@click.command("weights")
-@OUT
-def weights_command(out: str) -> None:
-    """The weight topic from the beginning to its current end, one message per line."""
-    messages = asyncio.run(read_weight_topic(Settings.from_env()))
-    count = jsonl.write_lines(out, messages)
-    if out != "-":
-        click.echo(f"{count} messages written to {out}", err=True)

@@ -28,11 +28,13 @@ from rich.table import Table
 
 from models import load_models
 from streams import codec
-from streams.devtools.embedded import EmbeddedStack, free_port, spawn_child, stop_child
+from streams.devtools.embedded import EmbeddedStack
 from streams.devtools.generator import GeneratorConfig, generate
 from streams.devtools.generator.config import DAY_MS
-from streams.devtools.replay import RateLimiter, route
+from streams.devtools.replay import RateLimiter
+from streams.devtools.supervision import free_port, spawn_child, stop_child
 from streams.events import Stream
+from streams.intake.routing import route
 from streams.scoring.snapshot import current_states
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore

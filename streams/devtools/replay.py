@@ -2,10 +2,11 @@
 
 Each line of the file is one event as on the wire. Its ``type`` says the topic
 (orders, shipping, refunds, livestream: as configured) and the key is its
-``order_id`` (or ``room_id`` on livestream). The value is the line's bytes,
-unchanged: the worker validates it, and a line that breaks the contract goes to
-the dead-letter topic from there. A line that cannot even be routed (not JSON,
-no known ``type``, no key) is reported with its line number and skipped.
+``order_id`` (or ``room_id`` on livestream): ``streams.intake.routing``. The
+value is the line's bytes, unchanged: the worker validates it, and a line that
+breaks the contract goes to the dead-letter topic from there. A line that cannot
+even be routed (not JSON, no known ``type``, no key) is reported with its line
+number and skipped.
 """
 
 from __future__ import annotations
@@ -19,33 +20,12 @@ from typing import Any
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from streams import codec
-from streams.events import Stream
-from streams.intake.table import TYPES_BY_STREAM
+from streams.intake.routing import Unroutable, route
 from streams.kafka.clients import MAX_MESSAGE_BYTES, client_options, start
 from streams.settings import Settings
 from streams.topics import input_topic_names
 
-STREAM_OF_TYPE = {t: s for s, types in TYPES_BY_STREAM.items() for t in types}
-KEY_FIELD = {
-    Stream.ORDERS: "order_id",
-    Stream.SHIPPING: "order_id",
-    Stream.REFUNDS: "order_id",
-    Stream.LIVESTREAM: "room_id",
-}
 IN_FLIGHT = 5000  # sends awaited in groups of this many
-
-
-class Unroutable(ValueError):
-    """A line that names no topic or key."""
-
-
-@dataclass(frozen=True, slots=True)
-class Routed:
-    stream: Stream
-    topic: str
-    key: bytes
-    value: bytes
 
 
 @dataclass(slots=True)
@@ -55,23 +35,6 @@ class ReplayReport:
     sent: int = 0
     skipped: list[tuple[int, str]] = field(default_factory=list)
     ends: dict[tuple[str, int], int] = field(default_factory=dict)
-
-
-def route(line: bytes, topics: Mapping[Stream, str]) -> Routed:
-    """The topic and key of one line (raises Unroutable with a reason)."""
-    try:
-        event = codec.loads(line)
-    except ValueError as exc:
-        raise Unroutable(f"not JSON ({exc})") from None
-    if not isinstance(event, dict):
-        raise Unroutable("not a JSON object")
-    stream = STREAM_OF_TYPE.get(event.get("type"))  # type: ignore[arg-type]
-    if stream is None:
-        raise Unroutable(f"unknown type {str(event.get('type'))[:40]!r}")
-    key = event.get(KEY_FIELD[stream])
-    if not isinstance(key, str) or not key:
-        raise Unroutable(f"no {KEY_FIELD[stream]} to key the message by")
-    return Routed(stream, topics[stream], key.encode(), line)
 
 
 class RateLimiter:

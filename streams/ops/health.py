@@ -9,31 +9,26 @@
 - ``redis``: the Redis server at the configured URL answers PING (after AUTH
   when a password is configured).
 
-The checks speak the wire protocols over ``asyncio`` streams with a short
-timeout: no client library, so a probe can never hang on a client's retries.
+The probes (``streams.kafka.probe``, ``streams.store.probe``) speak the wire
+protocols over ``asyncio`` streams with a short timeout: no client library, so
+a probe can never hang on a client's retries.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
-import struct
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
-from urllib.parse import unquote, urlsplit
 
 import faust
 from faust.web import Request, Response, View
 
-from streams.kafka.clients import ssl_context
+from streams.kafka.probe import kafka_answers
 from streams.metrics import Metrics
-from streams.settings import KafkaSettings, RedisSettings, Settings
+from streams.settings import Settings
+from streams.store.probe import redis_answers
 from streams.topics import Topics
-
-CHECK_TIMEOUT_S = 1.0
-_API_VERSIONS = 18
-_CORRELATION_ID = 0x5641_4E45  # "VANE"
 
 Check = Callable[[], Awaitable[bool]]
 
@@ -51,80 +46,6 @@ class Membership:
 
     async def on_revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         self.assigned -= set(args[0])
-
-
-async def kafka_answers(kafka: KafkaSettings, timeout_s: float = CHECK_TIMEOUT_S) -> bool:
-    """True when one of the bootstrap brokers answers ApiVersions (v0)."""
-    tls = kafka.security_protocol in ("SSL", "SASL_SSL")
-    context = ssl_context(kafka) if tls else None
-    for server in kafka.bootstrap.split(","):
-        host, _, port = server.strip().rpartition(":")
-        if await _with_timeout(_api_versions(host, int(port), context), timeout_s):
-            return True
-    return False
-
-
-async def _api_versions(host: str, port: int, context: ssl.SSLContext | None) -> bool:
-    reader, writer = await asyncio.open_connection(host, port, ssl=context)
-    try:
-        client_id = b"vane-ready"
-        body = struct.pack(">hhih", _API_VERSIONS, 0, _CORRELATION_ID, len(client_id))
-        writer.write(struct.pack(">i", len(body) + len(client_id)) + body + client_id)
-        await writer.drain()
-        size, correlation, error = struct.unpack(">iih", await reader.readexactly(10))
-        return bool(correlation == _CORRELATION_ID and error == 0 and size >= 6)
-    finally:
-        writer.close()
-
-
-async def redis_answers(redis: RedisSettings, timeout_s: float = CHECK_TIMEOUT_S) -> bool:
-    """True when the Redis server at the configured URL answers PING."""
-    return await _with_timeout(_ping(redis), timeout_s)
-
-
-async def _ping(redis: RedisSettings) -> bool:
-    url = urlsplit(redis.url.reveal())
-    if url.scheme == "unix":
-        reader, writer = await asyncio.open_unix_connection(url.path)
-    else:
-        context = ssl.create_default_context(cafile=redis.ssl_ca_file)
-        tls = context if url.scheme == "rediss" else None
-        reader, writer = await asyncio.open_connection(url.hostname, url.port or 6379, ssl=tls)
-    try:
-        auth = _auth_command(redis, url.username, url.password)
-        for command in ([auth] if auth else []) + [["PING"]]:
-            writer.write(_resp(command))
-            await writer.drain()
-            reply = await reader.readline()
-        return reply.startswith(b"+PONG")
-    finally:
-        writer.close()
-
-
-def _auth_command(redis: RedisSettings, user: str | None, password: str | None) -> list[str]:
-    if redis.password is not None:
-        password = redis.password.reveal()
-    elif password is not None:
-        password = unquote(password)
-    if not password:
-        return []
-    return ["AUTH", unquote(user), password] if user else ["AUTH", password]
-
-
-def _resp(args: Sequence[str]) -> bytes:
-    """A command in RESP: ``_resp(['PING']) == b'*1\\r\\n$4\\r\\nPING\\r\\n'``."""
-    parts = [f"*{len(args)}\r\n".encode()]
-    for arg in args:
-        data = arg.encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
-
-
-async def _with_timeout(check: Awaitable[bool], timeout_s: float) -> bool:
-    try:
-        return await asyncio.wait_for(check, timeout_s)
-    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
-        return False
 
 
 async def readiness(

@@ -65,6 +65,11 @@ class Rescorer:
         self._models = models
         self._takeover_after_ms = takeover_after_ms
 
+    @property
+    def scored_types(self) -> frozenset[str]:
+        """The entity types that have a model (``models.config.MODEL_NAMES``)."""
+        return frozenset(self._models)
+
     async def rescore(
         self,
         snapshots: Mapping[EntityKey, Snapshot],

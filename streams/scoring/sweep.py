@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 CHUNK = 500
 LEASE_MS = 30_000
-SCORED_TYPES = ("shop", "product", "creator")
 
 
 class DayCloseSweeper:
@@ -57,7 +56,7 @@ class DayCloseSweeper:
     async def _sweep(self, store: WindowStore, day: int, stream_time_ms: int) -> None:
         started = time.perf_counter()
         published = 0
-        async for chunk in _chunks(store):
+        async for chunk in _chunks(store, self._rescorer.scored_types):
             snapshots = await store.snapshots(chunk, day)
             published += await self._rescorer.rescore(
                 snapshots, DAY_CLOSE, stream_time_ms, patient=True
@@ -69,10 +68,12 @@ class DayCloseSweeper:
         log.info("day-close sweep of day %d: %d updates in %.2fs", day, published, elapsed)
 
 
-async def _chunks(store: WindowStore) -> AsyncIterator[list[EntityKey]]:
+async def _chunks(
+    store: WindowStore, scored_types: frozenset[str]
+) -> AsyncIterator[list[EntityKey]]:
     chunk: list[EntityKey] = []
     async for key in store.entities():
-        if key[0] in SCORED_TYPES:
+        if key[0] in scored_types:
             chunk.append(key)
         if len(chunk) >= CHUNK:
             yield chunk

@@ -30,11 +30,11 @@ async def connect(settings: RedisSettings) -> Client:
     """A standalone or cluster client, whichever the server at the URL is."""
     url = settings.url.reveal()
     options: dict[str, Any] = {"socket_timeout": 10, "socket_connect_timeout": 5}
-    if settings.password is not None:
-        # The explicit setting wins over a password in the URL (as /ready does);
-        # redis-py would let the URL's win, so take it out.
+    _, password = settings.credentials()  # the explicit setting beats the URL's
+    if password is not None:
+        # redis-py would let a password in the URL win over this option: take it out.
         url = _without_password(url)
-        options["password"] = settings.password.reveal()
+        options["password"] = password
     if settings.ssl_ca_file is not None:
         options["ssl_ca_certs"] = str(settings.ssl_ca_file)
     probe = aioredis.Redis.from_url(url, **options)

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from streams.devtools.embedded import EmbeddedStack, redis_answers
+from streams.devtools.embedded import EmbeddedStack
+from streams.store.probe import answers_at as redis_answers
 from tests import kafka_helpers as kafka
 from tests.worker_process import wait_until
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from streams.devtools.embedded import free_port, valkey_binary
-from streams.devtools.embedded import redis_answers as redis_tcp_answers
-from streams.ops.health import kafka_answers, redis_answers
+from streams.devtools.supervision import free_port, valkey_binary
+from streams.kafka.probe import kafka_answers
 from streams.settings import KafkaSettings, RedisSettings, Secret
+from streams.store.probe import answers_at as redis_tcp_answers
+from streams.store.probe import redis_answers
 from tests.infra import Infra
 
 pytestmark = pytest.mark.integration

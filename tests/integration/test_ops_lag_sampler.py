@@ -16,8 +16,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
 from streams.devtools.embedded import EmbeddedStack
+from streams.kafka.lag_reader import KafkaReader
 from streams.metrics import Metrics
-from streams.ops.lag import KafkaReader, LagRules, LagSampler, Status
+from streams.ops.lag import LagRules, Status
+from streams.ops.lag_sampler import LagSampler
 from streams.settings import KafkaSettings
 from tests import kafka_helpers as kafka
 

@@ -24,7 +24,8 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from streams import codec
-from streams.devtools.embedded import EmbeddedStack, free_port, tansu_binary, valkey_binary
+from streams.devtools.embedded import EmbeddedStack
+from streams.devtools.supervision import free_port, tansu_binary, valkey_binary
 from streams.kafka.clients import client_options
 from streams.settings import Settings
 from tests import kafka_helpers as kafka

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streams import codec
-from streams.devtools.embedded import EmbeddedValkeyCluster
+from streams.devtools.cluster import EmbeddedValkeyCluster
 from streams.events import SourcedEvent, Stream
 from streams.intake.contract import parse
 from streams.settings import RedisSettings, Secret

@@ -17,8 +17,8 @@ import pytest
 
 from streams.cli.sweep import wait_for_sweep
 from streams.devtools.generator import GeneratorConfig
-from streams.devtools.replay import route
 from streams.events import Stream
+from streams.intake.routing import route
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore
 from tests import kafka_helpers as kafka

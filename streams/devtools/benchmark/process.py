@@ -20,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 from streams.devtools.benchmark.figures import Sample, cpu_seconds
-from streams.devtools.embedded import free_port, spawn_child
+from streams.devtools.supervision import free_port, spawn_child
 
 POLL_S = 0.1
 

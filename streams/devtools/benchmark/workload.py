@@ -19,8 +19,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from streams import codec
 from streams.devtools.generator import GeneratorConfig, items
 from streams.devtools.generator.config import DAY_MS
-from streams.devtools.replay import route
 from streams.events import Stream
+from streams.intake.routing import route
 
 EVENTS_PER_ORDER_DAY = 5.67  # ~177k events for 30 days x 1,000 orders/day
 DAYS = 30

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from streams.ops.health import Membership, _auth_command, _resp, readiness
+from streams.ops.health import Membership, readiness
 from streams.settings import RedisSettings, Secret
+from streams.store.probe import auth_command
+from streams.store.probe import resp as _resp
 
 
 def test_resp_encodes_a_command() -> None:
@@ -29,8 +31,12 @@ def test_resp_encodes_a_command() -> None:
 def test_auth_command(
     password: str | None, user: str | None, url_password: str | None, command: list[str]
 ) -> None:
-    settings = RedisSettings(password=Secret(password) if password else None)
-    assert _auth_command(settings, user, url_password) == command
+    userinfo = (
+        "" if user is None and url_password is None else f"{user or ''}:{url_password or ''}@"
+    )
+    url = Secret(f"redis://{userinfo}127.0.0.1:6379/0")
+    settings = RedisSettings(url=url, password=Secret(password) if password else None)
+    assert auth_command(settings) == command
 
 
 class _App:

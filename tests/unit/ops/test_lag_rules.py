@@ -6,16 +6,10 @@ import pytest
 from aiokafka import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
+from streams.kafka.lag_reader import Reading
 from streams.metrics import Metrics
-from streams.ops.lag import (
-    LagRules,
-    LagSampler,
-    PartitionWindow,
-    Reading,
-    Sample,
-    Status,
-    evaluate,
-)
+from streams.ops.lag import LagRules, PartitionWindow, Sample, Status, evaluate
+from streams.ops.lag_sampler import LagSampler
 from streams.settings import WorkerSettings
 
 RULES = LagRules(interval_s=1.0, window=4, stop_after_s=30.0)
