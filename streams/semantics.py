@@ -57,7 +57,9 @@ def newer(entry: Entry, old: Entry | None) -> bool:
 class Deduper:
     """Upstream duplicates in memory: the store's markers, with the same horizon.
 
-    A position names one delivery (the store's ``<stream>:<partition>:<offset>``);
+    A marker holds through ``horizon_ms`` after the first sighting, that last
+    millisecond included, as a Redis key set with ``PX`` does. A position names
+    one delivery (the store's ``<stream>:<partition>:<offset>``);
     the backfill, which has no redeliveries, numbers its events instead.
     """
 
@@ -70,7 +72,7 @@ class Deduper:
         """True if the event counts (see ``counts``); a first sighting sets the marker."""
         now = self._clock_ms()
         marker = self._markers.get(event_id)
-        held = marker[0] if marker is not None and now < marker[1] else None
+        held = marker[0] if marker is not None and now <= marker[1] else None
         if held is None:
             self._markers[event_id] = (position, now + self._horizon_ms)
         return counts(held, position)

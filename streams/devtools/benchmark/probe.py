@@ -1,7 +1,8 @@
 """Read-only questions to the benchmark's Valkey over RESP: INFO and MEMORY USAGE.
 
 Not a client (``streams.store`` is the only one): enough to read server figures
-the store does not expose, many commands pipelined on one socket.
+the store does not expose, many commands pipelined on one socket, in the RESP of
+``streams.store.probe``.
 """
 
 from __future__ import annotations
@@ -9,15 +10,9 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable, Sequence
 
+from streams.store.probe import resp
+
 Reply = int | bytes | None
-
-
-def _encode(args: Sequence[str]) -> bytes:
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
 
 
 class _Reader:
@@ -62,7 +57,7 @@ def commands(port: int, calls: Iterable[Sequence[str]], batch: int = 500) -> lis
         reader = _Reader(sock)
         for i in range(0, len(pending), batch):
             chunk = pending[i : i + batch]
-            sock.sendall(b"".join(_encode(c) for c in chunk))
+            sock.sendall(b"".join(resp(c) for c in chunk))
             replies.extend(reader.reply() for _ in chunk)
     return replies
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from streams.devtools.benchmark.probe import _encode, _Reader
+from streams.devtools.benchmark.probe import _Reader
+from streams.store.probe import resp as _encode
 
 
 def test_encode_is_a_resp_array() -> None:
