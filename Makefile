@@ -23,10 +23,10 @@ lint: $(STAMP) ## ruff (lint + format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP) ## mypy --strict on streams and models
+typecheck: $(STAMP) ## mypy --strict on streams/ and models/
 	$(BIN)/mypy
 
-test: lint typecheck tools kafka ## Lint, type-check and run every test (unit + integration)
+test: lint typecheck tools kafka ## Lint, type-check, every test: tests/unit (mirrors streams/), integration, deploy
 	$(BIN)/pytest -q
 
 tools: ## Install promtool and kcat with apt-get when missing (never fails: says why not)
@@ -45,13 +45,13 @@ tools: ## Install promtool and kcat with apt-get when missing (never fails: says
 kafka: ## Fetch Apache Kafka's jars with Maven into .vane/kafka (never fails: says why not)
 	@bash tools/kafka/fetch.sh
 
-soak: $(STAMP) ## Long fault-injection tests (kills, restarts, stalls): under 20 minutes
+soak: $(STAMP) ## tests/soak: fault injection (kills, restarts, stalls), under 20 minutes
 	$(BIN)/pytest -q -m soak -s tests/soak
 
-demo: $(STAMP) ## Start the embedded stack and a worker (Ctrl-C stops all)
+demo: $(STAMP) ## Embedded stack + a worker + events (streams/devtools/demo.py; Ctrl-C stops all)
 	$(BIN)/vane demo
 
-bench: $(STAMP) ## Benchmark on the embedded stack (~3-5 min): figures, bench-results/latest.{json,png}
+bench: $(STAMP) ## streams/devtools/benchmark on the embedded stack (~3-5 min): bench-results/latest.{json,png}
 	$(BIN)/vane bench --out bench-results
 
 clean: ## Remove the venv and caches

@@ -1,0 +1,1 @@
+"""The intake: the event contract (checks, table, parser), routing, the policy, dead letters."""

@@ -1,0 +1,1 @@
+"""Operations: /health and /ready, consumer lag (rules, sampler, /lag), /metrics, /scores."""
