@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from streams.cli.signals import exit_on_sigterm
+from streams.cli.signals import stop_on_signals
 
 
 @click.command("demo")
@@ -26,5 +26,5 @@ def command(rate: float, days: int) -> None:
     """Embedded stack, a worker and a generated marketplace, watched live (Ctrl-C stops)."""
     from streams.devtools import demo as demo_module
 
-    exit_on_sigterm()
-    demo_module.run(rate_per_s=rate, days=days)
+    stop = stop_on_signals()
+    demo_module.run(rate_per_s=rate, days=days, stop=stop)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
-from streams.cli.signals import exit_on_sigterm
+from streams.cli.signals import stop_on_signals
 
 
 @click.command("stack")
@@ -28,15 +26,12 @@ def command(kafka_port: int, redis_port: int) -> None:
     """Run the embedded Kafka (Tansu) and Redis (Valkey) until Ctrl-C."""
     from streams.devtools.embedded import EmbeddedStack
 
-    exit_on_sigterm()
+    stop = stop_on_signals()
     with EmbeddedStack(kafka_port=kafka_port, redis_port=redis_port) as running:
         click.echo("Embedded stack is up (memory only). In another shell:")
         click.echo(f"export KAFKA_BOOTSTRAP={running.kafka_bootstrap}")
         click.echo(f"export REDIS_URL={running.redis_url}")
-        click.echo("Ctrl-C stops both servers.", err=True)
-        try:
-            while True:
-                running.check_alive()
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            click.echo("stopping", err=True)
+        click.echo("Ctrl-C (or SIGTERM) stops both servers.", err=True)
+        while not stop.wait(0.5):
+            running.check_alive()
+        click.echo("stopping", err=True)

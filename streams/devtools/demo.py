@@ -15,6 +15,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections import deque
@@ -65,9 +66,10 @@ class Board:
         return (c1 - c0) / max(t1 - t0, 1e-9)
 
 
-def run(rate_per_s: float = 1500.0, days: int = 30) -> None:
-    """Run the demo in the foreground until Ctrl-C."""
+def run(rate_per_s: float = 1500.0, days: int = 30, stop: threading.Event | None = None) -> None:
+    """Run the demo in the foreground until ``stop`` is set (the CLI sets it on Ctrl-C)."""
     console = Console()
+    stop = stop or threading.Event()
     with EmbeddedStack() as stack:
         web_port = free_port()
         worker = _start_worker(stack, web_port)
@@ -75,8 +77,7 @@ def run(rate_per_s: float = 1500.0, days: int = 30) -> None:
         console.print(f"worker: http://127.0.0.1:{web_port}/metrics   (Ctrl-C stops everything)")
         board = Board()
         try:
-            asyncio.run(_watch(stack, web_port, rate_per_s, days, board, console))
-        except KeyboardInterrupt:
+            asyncio.run(_watch(stack, web_port, rate_per_s, days, board, console, stop))
             console.print("\nstopping")
         finally:
             stop_child(worker, WORKER_STOP_S)
@@ -95,7 +96,13 @@ def _start_worker(stack: EmbeddedStack, web_port: int) -> subprocess.Popen[bytes
 
 
 async def _watch(
-    stack: EmbeddedStack, web_port: int, rate: float, days: int, board: Board, console: Console
+    stack: EmbeddedStack,
+    web_port: int,
+    rate: float,
+    days: int,
+    board: Board,
+    console: Console,
+    stop: threading.Event,
 ) -> None:
     tasks = [
         asyncio.create_task(_produce(stack.kafka_bootstrap, rate, days, board)),
@@ -106,12 +113,12 @@ async def _watch(
     try:
         if console.is_terminal:
             with Live(_render(board), console=console, refresh_per_second=2) as live:
-                while True:
+                while not stop.is_set():
                     await asyncio.sleep(0.5)
                     _check(stack, tasks)
                     live.update(_render(board))
         else:
-            while True:
+            while not stop.is_set():
                 await asyncio.sleep(2.0)
                 _check(stack, tasks)
                 console.print(_status(board), soft_wrap=True)
