@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import ProducerT
 
 from streams.kafka import fastpath
-from streams.kafka.clients import sasl_credentials, ssl_context
+from streams.kafka.clients import idempotence_refused, sasl_credentials, ssl_context
 from streams.settings import KafkaSettings, Settings
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -17,7 +24,7 @@ def create_app(settings: Settings) -> faust.App:
     fastpath.use_uvloop()
     fastpath.register_transport()
     hosts = [host.strip() for host in kafka.bootstrap.split(",")]
-    return faust.App(
+    app = App(
         worker.app_id,
         broker=";".join(f"kafka://{host}" for host in hosts),
         broker_consumer=";".join(f"{fastpath.SCHEME}://{host}" for host in hosts),
@@ -35,6 +42,8 @@ def create_app(settings: Settings) -> faust.App:
         autodiscover=False,
         Monitor=fastpath.LeanMonitor,
     )
+    app.idempotence = kafka.idempotence.lower()
+    return app
 
 
 def _credentials(kafka: KafkaSettings) -> faust.SASLCredentials | faust.SSLCredentials | None:
@@ -49,3 +58,47 @@ def _credentials(kafka: KafkaSettings) -> faust.SASLCredentials | faust.SSLCrede
             ssl_context=context,
         )
     return faust.SSLCredentials(context) if context is not None else None
+
+
+class App(faust.App):
+    """Faust's app, with a producer that chooses idempotence (``VANE_KAFKA_IDEMPOTENCE``).
+
+    Faust builds its producer from the consumer's transport (``broker_producer`` is
+    not read for it), so the producer is chosen here, where the app makes it.
+    """
+
+    idempotence = "auto"
+
+    def _new_producer(self) -> ProducerT:
+        producer = IdempotenceChoosingProducer(self.transport, loop=self.loop, beacon=self.beacon)
+        producer.mode = self.idempotence
+        return producer
+
+
+class IdempotenceChoosingProducer(faust_aiokafka.Producer):
+    """Faust's producer (weight and dead-letter topics), idempotent with acks=all
+    when ``VANE_KAFKA_IDEMPOTENCE`` is ON, or AUTO and the broker grants a producer
+    id. Faust itself makes its producer idempotent only inside transactions
+    (``processing_guarantee="exactly_once"``), which Vane does not use."""
+
+    mode = "auto"  # "auto", "on" or "off"
+    _idempotent = False
+
+    async def on_start(self) -> None:
+        self._idempotent = await self._choose(self.mode)
+        await super().on_start()
+
+    async def _choose(self, mode: str) -> bool:
+        if mode == "auto":
+            why = await idempotence_refused({**self._settings_default(), **self._settings_auth()})
+        else:
+            why = None if mode == "on" else "switched off"
+        how = "idempotent (acks=all)" if why is None else f"not idempotent: {why}"
+        log.info("kafka producer: %s (VANE_KAFKA_IDEMPOTENCE=%s)", how, mode)
+        return why is None
+
+    def _settings_extra(self) -> dict[str, Any]:
+        extra = dict(super()._settings_extra())
+        if self._idempotent:
+            extra |= {"acks": "all", "enable_idempotence": True}
+        return extra

@@ -122,6 +122,9 @@ class KafkaSettings:
     heartbeat_interval_s: float = field(default=0.5, metadata=_env(_positive_float))
     # Faust does not commit on revocation: this bounds re-delivery after a rebalance.
     commit_interval_s: float = field(default=0.5, metadata=_env(_positive_float))
+    # The worker's producer (weight and dead-letter topics): idempotent with acks=all
+    # when ON, or when AUTO and the broker grants a producer id (Kafka does, Tansu not).
+    idempotence: str = field(default="AUTO", metadata=_env(_choice("AUTO", "ON", "OFF")))
 
 
 @dataclass(frozen=True, slots=True)

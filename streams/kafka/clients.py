@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import ssl
+from collections.abc import Mapping
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.conn import create_conn
 from aiokafka.errors import KafkaError
 
@@ -105,4 +107,22 @@ async def _probe(kafka: KafkaSettings, host: str, port: int) -> str | None:
     except (KafkaError, OSError) as exc:
         return str(exc) or type(exc).__name__
     conn.close()
+    return None
+
+
+async def idempotence_refused(options: Mapping[str, Any]) -> str | None:
+    """Why the broker will not serve an idempotent producer, or None when it will.
+
+    ApiVersions cannot tell: Tansu 0.6 lists InitProducerId v0-5 but answers v0,
+    the only version aiokafka sends, with UnknownError. So this asks for a producer
+    id for real: an idempotent producer with these connection ``options`` starts
+    (InitProducerId) and stops again, sending nothing.
+    """
+    producer = AIOKafkaProducer(**options, enable_idempotence=True)
+    try:
+        await producer.start()
+    except KafkaError as exc:
+        return f"InitProducerId refused ({type(exc).__name__})"
+    finally:
+        await producer.stop()
     return None
