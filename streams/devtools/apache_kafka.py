@@ -9,7 +9,17 @@ directory with ``libs/``, e.g. an unpacked Apache Kafka distribution).
         print(kafka.bootstrap, kafka.start_s, kafka.rss_bytes())
 
 Each broker gets two free loopback ports and a temporary directory (config,
-data, log) that ``__exit__`` removes. The JVM runs in its own session and dies
+data, log) that ``__exit__`` removes. ``tls=(cert, key)`` adds an SSL listener,
+``scram_users={"name": "password"}`` a SASL_SSL one (SASL_PLAINTEXT without
+``tls``) with SCRAM-SHA-256 and SCRAM-SHA-512, the users written by Kafka's own
+storage tool at format time (docs/security.md):
+
+    with ApacheKafka(tls=(cert, key), scram_users={"vane": "pw"}) as kafka:
+        kafka.bootstrap_for("SASL_SSL")   # 127.0.0.1:<port>
+
+Secrets stay off command lines: the key and certificate go to a ``0600`` PEM
+keystore, the passwords to a ``0600`` argument file of the storage tool that is
+deleted once the storage is formatted. The JVM runs in its own session and dies
 with us (``PR_SET_PDEATHSIG``, which follows the spawning *thread*: start it
 from a long-lived one); stopping is SIGTERM, then SIGKILL after 15 s, also when
 the start fails.
@@ -28,6 +38,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -68,6 +79,10 @@ logger.config.name = org.apache.kafka.common.config.AbstractConfig
 logger.config.level = warn
 """
 _PR_SET_PDEATHSIG = 1
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+# The storage tool parses ``[name=...,password=...]``: these would break it apart.
+_SCRAM_UNSAFE = re.compile(r'[\s,\[\]="\\]')
 
 
 class ApacheKafkaError(RuntimeError):
@@ -143,6 +158,13 @@ def java_problem() -> str | None:
     return None
 
 
+def unavailable() -> str | None:
+    """Why no broker can start here (no jars, no Java 17+), or None when one can."""
+    if kafka_libs() is None:
+        return "no Apache Kafka jars: run `make kafka` (needs Java 17+ and Maven)"
+    return java_problem()
+
+
 def class_archive(libs: Path, java: Path) -> Path:
     """Where the class-data-sharing archive of these jars on this JVM build lives."""
     real = java.resolve()
@@ -189,12 +211,56 @@ def broker_properties(port: int, controller: int, data_dir: Path) -> dict[str, s
         "share.coordinator.state.topic.min.isr": "1",
         "min.insync.replicas": "1",
         "group.initial.rebalance.delay.ms": "0",
+        # Vane's fast joins use a 3 s session (INFRA.md); Kafka refuses < 6 s by default.
+        "group.min.session.timeout.ms": "500",
         "message.max.bytes": str(MAX_MESSAGE_BYTES),
         "replica.fetch.max.bytes": str(MAX_MESSAGE_BYTES),
         "log.cleaner.enable": "true",
         "log.cleaner.backoff.ms": "500",
         "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),  # 128 MiB by default
     }
+
+
+def security_properties(
+    base: Mapping[str, str], listeners: Mapping[str, int], keystore: Path | None
+) -> dict[str, str]:
+    """``base`` (:func:`broker_properties`) with listeners (protocol → port) added.
+
+    TLS from a PEM keystore (KIP-651: one file holding the key and the chain),
+    SCRAM-SHA-256/512 on the SASL ones. Inter-broker and controller traffic stay
+    PLAINTEXT on loopback.
+    """
+    if not listeners:
+        return {}
+    urls = "".join(f",{name}://127.0.0.1:{port}" for name, port in listeners.items())
+    props = {key: base[key] + urls for key in ("listeners", "advertised.listeners")}
+    protocols = "".join(f",{name}:{name}" for name in listeners)
+    props["listener.security.protocol.map"] = base["listener.security.protocol.map"] + protocols
+    if keystore is not None:
+        props |= {"ssl.keystore.type": "PEM", "ssl.keystore.location": str(keystore)}
+    for name in (n.lower() for n in listeners if n.startswith("SASL")):
+        props[f"listener.name.{name}.sasl.enabled.mechanisms"] = ",".join(SCRAM_MECHANISMS)
+        for mechanism in SCRAM_MECHANISMS:
+            props[f"listener.name.{name}.{mechanism.lower()}.sasl.jaas.config"] = SCRAM_LOGIN
+    return props
+
+
+def scram_format_args(users: Mapping[str, str]) -> list[str]:
+    """The storage tool's ``--add-scram`` arguments: every user, both mechanisms."""
+    args = []
+    for name, password in users.items():
+        if not name or not password or _SCRAM_UNSAFE.search(name + password):
+            raise ValueError(
+                "SCRAM user names and passwords: no spaces, commas, brackets, = or quotes"
+            )
+        for mechanism in SCRAM_MECHANISMS:
+            args += ["--add-scram", f"{mechanism}=[name={name},password={password}]"]
+    return args
+
+
+def _argfile_line(arg: str) -> str:
+    """One argument of a java ``@argfile``, quoted."""
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"\n'
 
 
 def render_properties(props: Mapping[str, object]) -> str:
@@ -205,6 +271,13 @@ def render_properties(props: Mapping[str, object]) -> str:
         text = text.replace("\\", "\\\\").replace("\n", "\\n")
         lines.append(f"{key}={text}\n")
     return "".join(lines)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (created 0600, never wider)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
 
 
 def _die_with_parent() -> None:
@@ -252,7 +325,10 @@ class ApacheKafka:
     ``libs`` defaults to :func:`kafka_libs`, ``java`` to a checked Java 17+.
     ``class_sharing`` keeps an AppCDS archive beside ``libs/`` (dumped by the
     first broker that stops cleanly): later starts load classes from it, ~40 %
-    faster.
+    faster. ``tls`` (certificate chain and key, PEM) adds an ``SSL`` listener;
+    ``scram_users`` adds ``SASL_SSL`` (``SASL_PLAINTEXT`` without ``tls``) with
+    SCRAM-SHA-256 and SCRAM-SHA-512 for each user; :meth:`bootstrap_for` names
+    each listener's address.
     """
 
     def __init__(
@@ -265,11 +341,16 @@ class ApacheKafka:
         jvm_flags: Sequence[str] = JVM_FLAGS,
         start_timeout_s: float = START_TIMEOUT_S,
         class_sharing: bool = True,
+        tls: tuple[Path, Path] | None = None,
+        scram_users: Mapping[str, str] | None = None,
     ) -> None:
         self.extra = dict(properties or {})
         self.libs, self.java = libs, java
         self.format_args, self.jvm_flags = list(format_args), list(jvm_flags)
         self.start_timeout_s, self.class_sharing = start_timeout_s, class_sharing
+        self.tls, self.scram_users = tls, dict(scram_users or {})
+        self._scram_args = scram_format_args(self.scram_users)  # ValueError before any start
+        self.ports: dict[str, int] = {}  # listener protocol → port, beside PLAINTEXT
         self.port = self.controller_port = 0
         self.pid = 0
         self.start_s = 0.0
@@ -282,6 +363,14 @@ class ApacheKafka:
     def bootstrap(self) -> str:
         """``127.0.0.1:<port>`` of the PLAINTEXT listener."""
         return f"127.0.0.1:{self.port}"
+
+    def bootstrap_for(self, protocol: str) -> str:
+        """``127.0.0.1:<port>`` of the listener speaking ``protocol`` (e.g. ``"SASL_SSL"``)."""
+        if protocol == "PLAINTEXT":
+            return self.bootstrap
+        if protocol not in self.ports:
+            raise ApacheKafkaError(f"no {protocol} listener (served: {', '.join(self.ports)})")
+        return f"127.0.0.1:{self.ports[protocol]}"
 
     @property
     def dir(self) -> Path:
@@ -336,10 +425,28 @@ class ApacheKafka:
         if self.class_sharing and self.java is not None:
             self._archive = class_archive(libs, self.java)
         self._tmp = Path(tempfile.mkdtemp(prefix="vane-kafka-"))
-        self.port, self.controller_port = free_ports(2)
+        names = self._listener_names()
+        self.port, self.controller_port, *extra = free_ports(2 + len(names))
+        self.ports = dict(zip(names, extra, strict=True))
         props = broker_properties(self.port, self.controller_port, self.log_dir)
+        props |= security_properties(props, self.ports, self._write_keystore())
         (self.dir / "server.properties").write_text(render_properties(props | self.extra))
         (self.dir / "log4j2.properties").write_text(LOG4J2)
+
+    def _listener_names(self) -> list[str]:
+        names = ["SSL"] if self.tls else []
+        if self.scram_users:
+            names.append("SASL_SSL" if self.tls else "SASL_PLAINTEXT")
+        return names
+
+    def _write_keystore(self) -> Path | None:
+        """The PEM keystore Kafka reads: the private key, then the certificate chain (0600)."""
+        if self.tls is None:
+            return None
+        cert, key = self.tls
+        path = self.dir / "keystore.pem"
+        _write_private(path, key.read_text().strip() + "\n" + cert.read_text().strip() + "\n")
+        return path
 
     def _java(self, flags: Sequence[str], main: str, *args: str) -> list[str]:
         log4j = f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}"
@@ -369,11 +476,23 @@ class ApacheKafka:
 
     def _format(self) -> None:
         config = str(self.dir / "server.properties")
-        argv = self._java(TOOL_FLAGS, "kafka.tools.StorageTool", "format", "-t", cluster_id())
-        argv += ["-c", config, "--standalone", *self.format_args]
+        args = ["format", "-t", cluster_id(), "-c", config, "--standalone", *self.format_args]
+        args += self._scram_args
+        # The main class and its arguments sit in a java @argfile (0600): SCRAM
+        # passwords never show on a command line; the file goes once formatted.
+        argfile = self.dir / "format.args"
+        _write_private(argfile, "".join(map(_argfile_line, ["kafka.tools.StorageTool", *args])))
+        try:
+            done = self._run_tool(self._java(TOOL_FLAGS, f"@{argfile}"))
+        finally:
+            argfile.unlink(missing_ok=True)
+        if done.returncode != 0:
+            raise ApacheKafkaError(self._failure(f"storage format exited {done.returncode}"))
+
+    def _run_tool(self, argv: list[str]) -> subprocess.CompletedProcess[bytes]:
         with self.log_path.open("ab") as log:
             try:
-                done = subprocess.run(
+                return subprocess.run(
                     argv,
                     stdin=subprocess.DEVNULL,
                     stdout=log,
@@ -383,8 +502,6 @@ class ApacheKafka:
                 )
             except subprocess.TimeoutExpired:
                 raise ApacheKafkaError(self._failure("storage format hung")) from None
-        if done.returncode != 0:
-            raise ApacheKafkaError(self._failure(f"storage format exited {done.returncode}"))
 
     def _spawn(self) -> None:
         argv = self._java(self.jvm_flags, "kafka.Kafka", str(self.dir / "server.properties"))
@@ -414,6 +531,11 @@ class ApacheKafka:
         tail = _read(self.log_path).splitlines()[-20:]
         return f"Apache Kafka {what} ({self.log_path}, last lines):\n" + "\n".join(tail)
 
+    def producer_ids(self, topic: str) -> list[int]:
+        """The producer id of every record batch of ``topic`` on disk, in log order per
+        partition; -1 for batches of a producer that is not idempotent."""
+        return [pid for log in sorted(self.log_dir.glob(f"{topic}-*/*.log")) for pid in _pids(log)]
+
     def rss_bytes(self) -> int:
         """The broker JVM's resident memory (VmRSS), 0 when it is not running."""
         if self._proc is None:
@@ -432,6 +554,22 @@ class ApacheKafka:
         tmp, self._tmp = self._tmp, None
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+_BATCH_HEAD = struct.Struct(">qi")  # a record batch starts: base offset, length after this
+_PRODUCER_ID_AT = 43  # bytes into a v2 batch: offset, length, epoch, magic, crc, attributes...
+
+
+def _pids(log: Path) -> list[int]:
+    """The producer id of each record batch (magic 2) in one log segment file."""
+    data, pos, out = log.read_bytes(), 0, []
+    while pos + _PRODUCER_ID_AT + 8 <= len(data):
+        _, length = _BATCH_HEAD.unpack_from(data, pos)
+        if length <= 0:  # the preallocated tail of the active segment
+            break
+        out.append(struct.unpack_from(">q", data, pos + _PRODUCER_ID_AT)[0])
+        pos += _BATCH_HEAD.size + length
+    return out
 
 
 def _stop(proc: subprocess.Popen[bytes], grace_s: float) -> None:

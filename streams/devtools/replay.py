@@ -19,6 +19,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from streams.intake.routing import Unroutable, route
 from streams.kafka.clients import MAX_MESSAGE_BYTES, client_options, start
@@ -111,9 +112,7 @@ async def wait_consumed(
     partitions = [TopicPartition(t, p) for t, p in ends]
     try:
         while True:
-            offsets = await admin.list_consumer_group_offsets(
-                settings.worker.app_id, partitions=partitions
-            )
+            offsets = await _group_offsets(admin, settings.worker.app_id, partitions)
             behind = [
                 tp for tp in partitions if _committed(offsets, tp) < ends[(tp.topic, tp.partition)]
             ]
@@ -124,6 +123,25 @@ async def wait_consumed(
             await asyncio.sleep(0.25)
     finally:
         await admin.close()
+
+
+async def _group_offsets(
+    admin: AIOKafkaAdminClient, group: str, partitions: list[TopicPartition]
+) -> Mapping[Any, Any]:
+    """The group's committed offsets; none yet while the coordinator is not ready.
+
+    A fresh Apache Kafka answers COORDINATOR_NOT_AVAILABLE (retriable) until its
+    offsets topic exists, which the worker's first FindCoordinator creates.
+    """
+    try:
+        offsets: Mapping[Any, Any] = await admin.list_consumer_group_offsets(
+            group, partitions=partitions
+        )
+    except KafkaError as exc:
+        if not exc.retriable:
+            raise
+        return {}
+    return offsets
 
 
 def _committed(offsets: Mapping[Any, Any], tp: TopicPartition) -> int:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from streams import codec
 from streams.kafka.clients import MAX_MESSAGE_BYTES, client_options, start
@@ -27,7 +27,7 @@ async def read_weight_topic(settings: Settings, timeout_s: float = 60.0) -> list
     )
     await start(consumer, settings.kafka)
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]
+        partitions = [TopicPartition(topic, p) for p in await _partitions(settings, topic)]
         if not partitions:
             return []
         consumer.assign(partitions)
@@ -37,14 +37,20 @@ async def read_weight_topic(settings: Settings, timeout_s: float = 60.0) -> list
         await consumer.stop()
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    for _ in range(20):
-        found = consumer.partitions_for_topic(topic)
-        if found:
-            return set(found)
-        await consumer.topics()  # refreshes metadata
-        await asyncio.sleep(0.1)
-    return set()
+async def _partitions(settings: Settings, topic: str) -> list[int]:
+    """The topic's partition ids ([] when it does not exist), from the brokers' metadata.
+
+    All topics are described, none named, so that asking never auto-creates one; a
+    consumer's own metadata would not do (unsubscribed, Kafka sends it no topics).
+    """
+    admin = AIOKafkaAdminClient(**client_options(settings.kafka))
+    await start(admin, settings.kafka)
+    try:
+        described = await admin.describe_topics()
+    finally:
+        await admin.close()
+    found = [t for t in described if t["topic"] == topic and t["error_code"] == 0]
+    return sorted(p["partition"] for t in found for p in t["partitions"])
 
 
 async def _drain(
