@@ -26,6 +26,9 @@ from models.errors import ModelInputError
 HORIZONS = (7, 30, 90)
 #: Registers (a product's listing quality, brand) count within this window.
 REGISTER_WINDOW_DAYS = 30
+#: A counter's total saturates here, in a day and in a window: the largest integer a
+#: double holds exactly (the window store sums in Lua, whose numbers are doubles).
+SUM_CAP = 2**53 - 1
 
 #: Register entry: (ts_ms, event_id, value) of an event that carried it.
 Register = tuple[int, str, int]
@@ -118,7 +121,7 @@ def _sum_window(days: Mapping[int, Mapping[str, int]], as_of_day: int, h: int) -
     for day, row in days.items():
         if in_window(day, as_of_day, h):
             for name, value in row.items():
-                out[name] = out.get(name, 0) + value
+                out[name] = min(out.get(name, 0) + value, SUM_CAP)
     return out
 
 

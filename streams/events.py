@@ -45,14 +45,17 @@ class Reason(StrEnum):
     PAID_AT_AFTER_TS = "paid_at_after_ts"
     PAID_AT_MISMATCH = "paid_at_mismatch"
     REQUESTED_AT_AFTER_TS = "requested_at_after_ts"
-    # Decided after parsing, by the time rules of SCORING.md §1 and by the intake:
+    # Decided outside ``parse``: by the intake, and by the time rules of SCORING.md §1:
+    BAD_HEADER = "bad_header"  # a record header key that is not UTF-8 (checked before the value)
     FROM_FUTURE = "from_future"  # ts more than 10 minutes ahead of the wall clock
     TOO_LATE = "too_late"  # anchor day older than 90 days before the as-of day
     INTERNAL_ERROR = "internal_error"  # the validator itself failed (a bug, logged)
 
 
-#: Reasons that ``parse`` never gives: later stages decide them.
-LATER_REASONS: Final = frozenset({Reason.FROM_FUTURE, Reason.TOO_LATE, Reason.INTERNAL_ERROR})
+#: Reasons that ``parse`` never gives: the intake or later stages decide them.
+LATER_REASONS: Final = frozenset(
+    {Reason.BAD_HEADER, Reason.FROM_FUTURE, Reason.TOO_LATE, Reason.INTERNAL_ERROR}
+)
 
 EntityKey = tuple[str, str]  # (entity_type, entity_id)
 
@@ -71,12 +74,17 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class SourcedEvent:
-    """A valid event and the Kafka position it was read from."""
+    """A valid event and the Kafka position it was read from.
+
+    ``generation`` is the topic's generation (``VANE_TOPIC_GENERATION``): with the
+    topic's name, what tells a recreated topic's offsets from the old one's.
+    """
 
     event: Event
     topic: str
     partition: int
     offset: int
+    generation: int = 0
 
 
 def anchor_day(anchor_ms: int) -> int:

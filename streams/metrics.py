@@ -45,6 +45,14 @@ class Metrics:
             "Entity updates skipped because they were applied before (redelivery).",
             registry=self.registry,
         )
+        self.offset_rewinds = Counter(
+            "vane_offset_rewinds",
+            "Events skipped because their offset is at or below their entity's watermark while "
+            "no dedupe marker vouches for a redelivery: the offsets went backwards (a group "
+            "reset, or a recreated topic without a new VANE_TOPIC_GENERATION).",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
         self.redis_round_trips = Counter(
             "vane_redis_round_trips",
             "Pipelined round trips to Redis made to apply batches.",

@@ -8,7 +8,9 @@ Three rules decide what an event does to the windows (SCORING.md §1, docs/seman
   its position for the dedupe horizon (wall clock, from that sighting). While it
   holds, the same id at another position is a duplicate and dropped; at the same
   position it is a redelivery and let through (the per-partition watermark skips
-  it later). Once the horizon has passed the id is new again;
+  it later). Once the horizon has passed the id is new again, which is why a
+  dropped duplicate still moves its own partition's watermark in the store: a
+  rewind that re-reads it later is skipped by offset;
 - **latest by (ts, event_id)**: a register or a label keeps the entry with the
   largest ``(ts, event_id)``; an equal one does not replace it.
 

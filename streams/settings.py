@@ -59,6 +59,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be >= 0")
+    return value
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 0 <= value <= 65535:
@@ -171,6 +178,9 @@ class TopicSettings:
     weights: str = field(default="traffic-weights", metadata=_env(str))
     dlq: str = field(default="vane-dlq", metadata=_env(str))
     partitions: int = field(default=4, metadata=_env(_positive_int))
+    # Bump when the input topics' offsets restart under the same names (a topic deleted
+    # and recreated, a rebuilt cluster): watermarks are per (name, generation).
+    generation: int = field(default=0, metadata=_env(_non_negative_int))
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,12 @@ def build(settings: Settings) -> Worker:
     store = StoreHandle(settings.redis, metrics)
     rescorer = Rescorer(store, topics.weights, metrics, models)
     stage = ScoringStage(store, rescorer, metrics)
-    intake = Intake(sink=stage, dead_letters=topics.dlq, metrics=metrics)
+    intake = Intake(
+        sink=stage,
+        dead_letters=topics.dlq,
+        metrics=metrics,
+        topic_generation=settings.topics.generation,
+    )
     intake_agents.register(app, topics, intake, settings.worker, metrics)
     day_close.register(app, DayCloseSweeper(store, rescorer, metrics))
     web.register(app, metrics, store, models)

@@ -24,6 +24,11 @@ Check = Callable[[str, Any], Any]
 Rule = Callable[[dict[str, Any]], None]
 
 MAX_INT: Final = 2**53
+# What one event can carry (SCORING.md §2 leaves them open; docs/semantics.md): far above
+# any real order or stream, low enough that a window of them stays exact for long.
+MAX_MONEY_FEN: Final = 10**10  # 100 million CNY in one order or refund
+MAX_QUANTITY: Final = 10**6  # items in one order
+MAX_VIEWER_MINUTES: Final = 10**9  # between two live.stats events of one room
 MAX_TS_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 ID_PATTERN: Final = r"[A-Za-z0-9._:-]{1,64}"
 
@@ -100,8 +105,8 @@ def money(name: str, value: Any) -> Any:
         raise _wrong_type(name, "an integer of fen", value)
     if value < 0:
         raise fail(Reason.NEGATIVE_MONEY, name, f"{value} < 0")
-    if value > MAX_INT:
-        raise fail(Reason.OUT_OF_RANGE, name, f"{value} > 2**53")
+    if value > MAX_MONEY_FEN:
+        raise fail(Reason.OUT_OF_RANGE, name, f"{value} > {MAX_MONEY_FEN} fen (10**10)")
     return value
 
 

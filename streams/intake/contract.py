@@ -24,7 +24,9 @@ Decisions where SCORING.md is silent:
   absent but not null. Null anywhere else is ``wrong_type``.
 - Integers must be JSON integers: a bool or a float (even ``2.0``) is ``wrong_type``;
   any integer above 2**53 is ``out_of_range``; money (``*_fen``) below 0 is
-  ``negative_money``. A non-string in an id or enum field is ``wrong_type``.
+  ``negative_money``. Per event, money above 10**10 fen, a ``quantity`` above 10**6
+  and ``viewer_minutes`` above 10**9 are ``out_of_range`` too (``checks.MAX_*``).
+  A non-string in an id or enum field is ``wrong_type``.
 - A timestamp is an integer of epoch ms in [0, 253402300799999], or an RFC 3339 string
   ``YYYY-MM-DD(T| )hh:mm:ss[.fraction](Z|±hh:mm)`` in the same range (upper-case ``T``
   and ``Z``; 1-9 fraction digits, truncated to the ms; no leap second ``:60``).

@@ -10,15 +10,18 @@ value bytes, same headers — plus ``vane.*`` headers that say why and where fro
     vane.source.offset     its offset (decimal)
 
 Keeping the value as it was (rather than wrapping it in JSON) is what keeps
-non-UTF-8 and non-JSON bodies intact byte for byte.
+non-UTF-8 and non-JSON bodies intact byte for byte. A header whose key is not
+UTF-8 cannot be sent as it was (producers send text keys): it travels as
+``vane.raw_header_key`` (the key's bytes) and ``vane.raw_header_value``, in its place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from streams.intake import headers as record_headers
 from streams.topics import Publisher, SourceMessage, send_all
 
 HEADER_PREFIX = "vane."
@@ -48,10 +51,13 @@ class DeadLetter:
 
 
 def _original_headers(headers: Any) -> list[tuple[str, bytes]]:
-    if not headers:
-        return []
-    items: Iterable[tuple[str, bytes]] = headers.items() if hasattr(headers, "items") else headers
-    return [(k, v) for k, v in items if not k.startswith(HEADER_PREFIX)]
+    kept = [
+        (k, v)
+        for k, v in record_headers.items(headers)
+        if not (record_headers.text(k) or "").startswith(HEADER_PREFIX)
+    ]
+    # A null header value is sent as null: aiokafka writes it as such.
+    return cast(list[tuple[str, bytes]], record_headers.republishable(kept))
 
 
 async def publish_all(publisher: Publisher, letters: Sequence[DeadLetter]) -> None:

@@ -1,6 +1,7 @@
 """The input agents' processing policy: decode, validate, route.
 
-Each consumed batch is split in two. Messages that break the event contract,
+Each consumed batch is split in two. Messages that break the event contract
+(a header key that is not UTF-8 included: ``bad_header``),
 carry a ``ts`` more than 10 minutes ahead of the wall clock (``from_future``),
 or that the validator cannot handle at all, become dead letters. Valid events
 go, as one batch, to the next stage (an ``EventSink``), which may reject some
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 from streams.errors import MalformedEvent
 from streams.events import Event, EventSink, Reason, SourcedEvent, Stream
 from streams.intake import contract
+from streams.intake import headers as record_headers
 from streams.intake.deadletter import DeadLetter, publish_all
 from streams.metrics import Metrics
 from streams.semantics import wall_clock_ms
@@ -39,8 +41,11 @@ class Intake:
         dead_letters: Publisher,
         metrics: Metrics,
         clock_ms: Callable[[], int] = wall_clock_ms,
+        topic_generation: int = 0,
     ) -> None:
+        """``topic_generation``: stamped on every event (its watermarks' topic identity)."""
         self._sink = sink
+        self._generation = topic_generation
         self._dead_letters = dead_letters
         self._metrics = metrics
         self._clock_ms = clock_ms
@@ -56,7 +61,7 @@ class Intake:
             if isinstance(outcome, DeadLetter):
                 rejected.append(outcome)
             else:
-                position = (message.topic, message.partition, message.offset)
+                position = (message.topic, message.partition, message.offset, self._generation)
                 accepted.append(SourcedEvent(outcome, *position))
                 sources.append(message)
         if accepted:
@@ -70,6 +75,7 @@ class Intake:
         self, stream: Stream, message: SourceMessage, latest_allowed_ms: int
     ) -> Event | DeadLetter:
         try:
+            record_headers.check(message.headers)
             event = contract.parse(stream, message.value or b"")
         except MalformedEvent as exc:
             return self._reject(DeadLetter(exc.reason, exc.detail, message))

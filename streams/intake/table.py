@@ -17,7 +17,8 @@ from models.counting import QUALITY_REASONS
 from streams.events import Reason, Stream
 from streams.intake.checks import (
     ID_PATTERN,
-    MAX_INT,
+    MAX_QUANTITY,
+    MAX_VIEWER_MINUTES,
     Check,
     Rule,
     boolean,
@@ -89,7 +90,7 @@ SPECS: Final[Mapping[str, Spec]] = {
     "order.paid": _spec(
         Stream.ORDERS, *_ORDER, ("category_id", identifier),
         ("channel", enum("live", "video", "shelf")),
-        ("quantity", int_in(1, MAX_INT)), ("amount_fen", money), ("freight_fen", money),
+        ("quantity", int_in(1, MAX_QUANTITY)), ("amount_fen", money), ("freight_fen", money),
         ("ship_by", timestamp), ("promised_by", timestamp),
         optional=(_PAID_AT, ("listing_quality", int_in(0, 100)), ("brand_authorized", boolean)),
         rules=(paid_at_is_ts,), anchor="paid_at"),
@@ -112,7 +113,7 @@ SPECS: Final[Mapping[str, Spec]] = {
         rules=(not_after_ts("requested_at", Reason.REQUESTED_AT_AFTER_TS),)),
     "live.started": _live(
         ("shop_id", nullable_identifier), ("mode", enum("self", "distribution"))),
-    "live.stats": _live(("viewer_minutes", int_in(0, MAX_INT))),
+    "live.stats": _live(("viewer_minutes", int_in(0, MAX_VIEWER_MINUTES))),
     "live.ended": _live(),
     "live.report": _live(("reason", enum("misleading", "vulgar", "other"))),
     "live.violation": _live(

@@ -5,11 +5,13 @@ the window store (retrying, with backoff, while Redis is unreachable: the batch
 is not acknowledged until it is applied, and applying is idempotent), re-scores
 every entity the batch touched (publishing a weight update where the tier,
 weight or boost changed), turns events the store refused into ``too_late``
-rejections, and records the store's figures as metrics.
+rejections, and records the store's figures as metrics; offsets that went
+backwards (``streams.store.Rewind``) are counted and logged, never skipped silently.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from streams.events import Reason, Rejection, SourcedEvent
@@ -18,6 +20,8 @@ from streams.scoring.rescorer import Rescorer
 from streams.semantics import TOO_LATE_DAYS
 from streams.store import ApplyResult
 from streams.store.handle import StoreHandle
+
+log = logging.getLogger(__name__)
 
 
 class ScoringStage:
@@ -42,6 +46,14 @@ class ScoringStage:
         m.redis_round_trips.inc(result.round_trips)
         if result.stream_time_ms is not None:
             m.stream_time.set(result.stream_time_ms / 1000)
+        for (topic, partition), rewind in result.rewinds.items():
+            m.offset_rewinds.labels(topic, str(partition)).inc(rewind.events)
+            log.warning(
+                "offsets went backwards on %s[%d]: %d new events at offsets from %d, at or "
+                "below their watermarks (up to %d), skipped; if this topic was recreated or "
+                "its cluster rebuilt, bump VANE_TOPIC_GENERATION (docs/operations.md)",
+                topic, partition, rewind.events, rewind.lowest_offset, rewind.watermark,
+            )  # fmt: skip
 
     @staticmethod
     def _too_late(index: int) -> Rejection:

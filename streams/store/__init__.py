@@ -32,13 +32,14 @@ only importer of redis), ``encoding`` (Lua arguments and replies, pure),
 """
 
 from streams.store.encoding import STREAM_CODE, PublishedState, Snapshot, day_of
-from streams.store.window_store import ApplyResult, Commit, SweepStatus, WindowStore
+from streams.store.window_store import ApplyResult, Commit, Rewind, SweepStatus, WindowStore
 
 __all__ = [
     "STREAM_CODE",
     "ApplyResult",
     "Commit",
     "PublishedState",
+    "Rewind",
     "Snapshot",
     "SweepStatus",
     "WindowStore",

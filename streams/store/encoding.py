@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from models.counting import COUNTERS, REGISTERS, Contribution, contributions
-from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, EntityWindows
+from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, SUM_CAP, EntityWindows
 from streams import codec
 from streams.events import EntityKey, SourcedEvent, Stream, anchor_day
 
@@ -48,11 +49,20 @@ class Snapshot:
 
 @dataclass(slots=True)
 class EntityBatch:
-    """One entity's share of a batch, in offset order, as Lua arguments."""
+    """One entity's share of a batch, in offset order, as Lua arguments.
+
+    ``sources[i]`` is the event behind ``events[i]``; ``counted`` how many of them
+    count (the others are upstream duplicates that only move a watermark);
+    ``adopt`` maps a watermark field to the field written before watermarks named
+    their topic, which it takes over (see ``watermark_field``).
+    """
 
     entity_type: str
     entity_id: str
     events: list[list[Any]] = field(default_factory=list)
+    sources: list[SourcedEvent] = field(default_factory=list)
+    adopt: dict[str, str] = field(default_factory=dict)
+    counted: int = 0
     last_event_id: str = ""
 
 
@@ -60,17 +70,54 @@ def position(s: SourcedEvent) -> str:
     return f"{STREAM_CODE[s.event.stream]}:{s.partition}:{s.offset}"
 
 
-def group_by_entity(events: Iterable[SourcedEvent]) -> dict[EntityKey, EntityBatch]:
-    """Each entity's contributions, ordered by (stream, partition, offset)."""
+def watermark_field(s: SourcedEvent) -> str:
+    """The hash field holding the last offset applied from the event's topic and partition.
+
+    ``o<S><p>:<tag>``: the tag is 8 hex digits of a hash of the topic's identity, its
+    name and its generation (``VANE_TOPIC_GENERATION``), so that a renamed topic, or a
+    recreated one whose generation was bumped, starts from no watermark instead of
+    having its new offsets skipped as old ones (docs/operations.md).
+    """
+    identity = f"{s.topic}\x00{s.generation}".encode()
+    tag = hashlib.blake2b(identity, digest_size=4).hexdigest()
+    return f"{legacy_watermark_field(s)}:{tag}"
+
+
+def legacy_watermark_field(s: SourcedEvent) -> str:
+    """The field of the versions before topic identity: stream and partition only.
+
+    Generation 0 takes it over on first use (an upgrade keeps the topics): see
+    docs/operations.md for the one rule this needs.
+    """
+    return f"o{STREAM_CODE[s.event.stream]}{s.partition}"
+
+
+def group_by_entity(
+    counted: Iterable[SourcedEvent], dropped: Iterable[SourcedEvent] = ()
+) -> dict[EntityKey, EntityBatch]:
+    """Each entity's contributions, ordered by (stream, partition, offset).
+
+    ``dropped`` (upstream duplicates) contribute nothing but still move the watermark
+    of their partition on the entities they name.
+    """
+    tagged = [(s, False) for s in counted] + [(s, True) for s in dropped]
     groups: dict[EntityKey, EntityBatch] = {}
-    for s in sorted(events, key=lambda s: (s.event.stream, s.partition, s.offset)):
-        watermark = f"o{STREAM_CODE[s.event.stream]}{s.partition}"
+    for s, duplicate in sorted(
+        tagged, key=lambda t: (t[0].event.stream, t[0].partition, t[0].offset)
+    ):
+        watermark = watermark_field(s)
         day = day_of(s.event.anchor_ms)
         for c in contributions(s.event.type, s.event.body):
             key = (c.entity_type, c.entity_id)
             group = groups.setdefault(key, EntityBatch(c.entity_type, c.entity_id))
-            group.events.append([watermark, str(s.offset), day, *_changes(c, s)])
-            group.last_event_id = s.event.event_id
+            changes = ([], [], []) if duplicate else _changes(c, s)
+            group.events.append([watermark, str(s.offset), day, *changes, duplicate])
+            group.sources.append(s)
+            if s.generation == 0:
+                group.adopt[watermark] = legacy_watermark_field(s)
+            if not duplicate:
+                group.counted += 1
+                group.last_event_id = s.event.event_id
     return groups
 
 
@@ -84,10 +131,18 @@ def _changes(c: Contribution, s: SourcedEvent) -> tuple[list[Any], list[Any], li
     return counts, regs, labels
 
 
-def apply_args(entity_type: str, events: list[list[Any]], as_of_day: int, ttl_ms: int) -> bytes:
+def apply_args(
+    entity_type: str,
+    events: list[list[Any]],
+    as_of_day: int,
+    ttl_ms: int,
+    adopt: dict[str, str] | None = None,
+) -> bytes:
     """The JSON argument of ``apply.lua``."""
     return codec.dumps(
         {
+            "adopt": adopt or {},
+            "cap": SUM_CAP,
             "n": len(COUNTERS[entity_type]),
             "asof": as_of_day,
             # yesterday's longest window (the v2 reference) reaches back to d - LONGEST_DAYS
@@ -101,9 +156,9 @@ def apply_args(entity_type: str, events: list[list[Any]], as_of_day: int, ttl_ms
 
 
 def snapshot(key: EntityKey, as_of_day: int, reply: list[Any]) -> Snapshot:
-    """Parse ``apply.lua``'s reply: {applied, totals, registers, labels, state}."""
+    """Parse ``apply.lua``'s reply: {applied, totals, registers, labels, state, skipped}."""
     entity_type, entity_id = key
-    _, flat, regs, texts, state = reply
+    flat, regs, texts, state = reply[1:5]
     names = COUNTERS[entity_type]
     totals, previous = (
         _totals(names, flat[: len(flat) // 2]),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from models.counting import COUNTERS
@@ -38,6 +38,24 @@ class ApplyResult:
     as_of_day: int
     stream_time_ms: int | None
     round_trips: int
+    # per (topic, partition): offsets that went backwards (see ``Rewind``)
+    rewinds: dict[tuple[str, int], Rewind] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Rewind:
+    """Events skipped by offset that were not redeliveries: the offsets went backwards.
+
+    A redelivery (a crash, a rebalance) re-reads events whose dedupe markers still
+    hold their own position. An event at or below its entity's watermark with no
+    live marker is new to the store at an old offset: the group's offsets were
+    reset past the dedupe horizon, or the topic was recreated (or the cluster
+    rebuilt) without a new ``VANE_TOPIC_GENERATION``. Nothing of it is counted.
+    """
+
+    events: int  # distinct offsets
+    lowest_offset: int
+    watermark: int  # the highest watermark one of them was skipped under
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,46 +137,59 @@ class WindowStore:
         as_of = day_of(now_ms) if now_ms is not None else 0
         late = [i for i, s in enumerate(batch) if too_late(day_of(s.event.anchor_ms), as_of)]
         fresh = [s for i, s in enumerate(batch) if i not in set(late)]
-        unique = await self._drop_upstream_duplicates(fresh)
-        groups = group_by_entity(unique)
+        unique, dropped, first_seen = await self._sort_upstream_duplicates(fresh)
+        groups = group_by_entity(unique, dropped)
         replies: list[Any] = await self._apply_groups(groups, as_of, batch_max) if batch else []
         clock = replies.pop() if replies else None
         self._stream_time_ms = _max_opt(self._stream_time_ms, _int_or_none(clock))
-        entities = {k: snapshot(k, as_of, r) for k, r in zip(groups, replies, strict=True)}
+        entities = {  # an entity named only by duplicates did not change
+            k: snapshot(k, as_of, r)
+            for k, r in zip(groups, replies, strict=True)
+            if groups[k].counted
+        }
         applied = sum(int(reply[0]) for reply in replies)
         return ApplyResult(
             too_late=late,
-            duplicates=len(fresh) - len(unique),
+            duplicates=len(dropped),
             applied=applied,
-            skipped=sum(len(g.events) for g in groups.values()) - applied,
+            skipped=sum(g.counted for g in groups.values()) - applied,
             entities=entities,
-            causes={k: g.last_event_id for k, g in groups.items()},
+            causes={k: g.last_event_id for k, g in groups.items() if g.counted},
             as_of_day=as_of,
             stream_time_ms=self._stream_time_ms,
             round_trips=int(bool(fresh)) + int(bool(batch)),
+            rewinds=_rewinds(groups.values(), replies, first_seen),
         )
 
-    async def _drop_upstream_duplicates(self, events: list[SourcedEvent]) -> list[SourcedEvent]:
+    async def _sort_upstream_duplicates(
+        self, events: list[SourcedEvent]
+    ) -> tuple[list[SourcedEvent], list[SourcedEvent], set[int]]:
+        """(events that count, upstream duplicates, ids of the events seen for the first time)."""
         if not events:
-            return []
+            return [], [], set()
         pipe = self._client.pipeline(transaction=False)
         positions = [position(s) for s in events]
         for s, pos in zip(events, positions, strict=True):
             key = self._marker_key(s.event.event_id)
             pipe.set(key, pos, nx=True, get=True, px=self._dedupe_ms)
         before = await pipe.execute()
-        return [
-            s
-            for s, pos, old in zip(events, positions, before, strict=True)
-            if counts(None if old is None else old.decode(), pos)
-        ]
+        unique: list[SourcedEvent] = []
+        dropped: list[SourcedEvent] = []
+        for s, pos, old in zip(events, positions, before, strict=True):
+            held = None if old is None else old.decode()
+            (unique if counts(held, pos) else dropped).append(s)
+        return (
+            unique,
+            dropped,
+            {id(s) for s, old in zip(events, before, strict=True) if old is None},
+        )
 
     async def _apply_groups(
         self, groups: dict[EntityKey, EntityBatch], as_of: int, batch_max: int | None
     ) -> list[Any]:
         pipe = self._client.pipeline(transaction=False)
         for group in groups.values():
-            args = apply_args(group.entity_type, group.events, as_of, self._ttl_ms)
+            args = apply_args(group.entity_type, group.events, as_of, self._ttl_ms, group.adopt)
             self._evalsha(
                 pipe, "apply", self._entity_keys(group.entity_type, group.entity_id), args
             )
@@ -239,6 +270,11 @@ class WindowStore:
             return True
         return bool(await self._run(self._client.set(key, owner, nx=True, px=ttl_ms)))
 
+    async def renew_lease(self, owner: str, ttl_ms: int) -> bool:
+        """Extend the sweep lease if we still hold it; False if it expired or moved."""
+        key = f"{self._clock_key}:lease"
+        return bool(await self._run(self._eval("lease", [key], owner, str(ttl_ms))))
+
     async def release_lease(self, owner: str) -> None:
         await self._run(self._eval("lease", [f"{self._clock_key}:lease"], owner, "0"))
 
@@ -274,6 +310,23 @@ class WindowStore:
         except ScriptsMissing:
             self._shas = await connection.guarded(connection.load_scripts(self._client))
             raise
+
+
+def _rewinds(
+    groups: Iterable[EntityBatch], replies: Sequence[Any], first_seen: set[int]
+) -> dict[tuple[str, int], Rewind]:
+    """Skipped events that no live marker vouches for as redeliveries, per partition."""
+    offsets: dict[tuple[str, int], set[int]] = {}
+    marks: dict[tuple[str, int], int] = {}
+    for group, reply in zip(groups, replies, strict=True):
+        skipped = reply[5] or []
+        for i, mark in zip(skipped[::2], skipped[1::2], strict=True):
+            s = group.sources[int(i) - 1]
+            if id(s) in first_seen:
+                where = (s.topic, s.partition)
+                offsets.setdefault(where, set()).add(s.offset)
+                marks[where] = max(marks.get(where, -1), int(mark))
+    return {w: Rewind(len(o), min(o), marks[w]) for w, o in offsets.items()}
 
 
 def _json(state: dict[str, Any]) -> bytes:

@@ -24,6 +24,8 @@ from faust.transport import drivers
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from streams.kafka.fastpath import records
+
 SCHEME = "vane-kafka"
 YIELD_EVERY = 100  # messages between two sleep(0), as Faust's own loop does
 # How long the broker may hold a fetch that has too little data. Faust hard-codes
@@ -35,8 +37,13 @@ FETCH_MAX_WAIT_MS = 50
 
 
 def register_transport() -> None:
-    """Make ``vane-kafka://`` URLs select this transport (idempotent)."""
+    """Make ``vane-kafka://`` URLs select this transport (idempotent).
+
+    Also makes fetched batches tolerate header keys that are not UTF-8
+    (``records.install``): a poison header must reach the intake, not kill the fetcher.
+    """
     drivers.TRANSPORTS.aliases[SCHEME] = f"{__name__}:Transport"
+    records.install()
 
 
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):

@@ -12,12 +12,20 @@
 --   "hz":    horizons in days, e.g. [7, 30, 90],
 --   "ttl":   idle time-to-live of the hash, ms (0: leave it, as reads do),
 --   "ev":    [[wm_field, "offset", day, [i, delta, ...], [r, "ts", event_id, value, ...],
---             [label, "ts", event_id, text, ...]], ...]
+--             [label, "ts", event_id, text, ...], dropped], ...]
+--            dropped = true: an upstream duplicate; it adds nothing, but still moves its
+--            partition's watermark, so that re-reading it after its marker expired is
+--            skipped by offset (a rewind past the dedupe horizon counts nothing twice),
+--   "cap":   where a counter saturates, in a day and in a total (models.windows.SUM_CAP,
+--            2^53 - 1: past it a Lua double is no longer exact, past 2^63 Redis wraps),
+--   "adopt": {wm_field: legacy_field}: a watermark written before watermarks named their
+--            topic ("o<S><p>"), taken over by wm_field when wm_field is absent
 -- }
 -- Offsets and timestamps travel as strings: Lua prints numbers with 14 digits.
 -- Hash fields:
 --   "<day>"        the day's counters as unsigned LEB128 varints, trailing zeros trimmed
---   "o<S><p>"      last applied offset of source stream S, partition p (the watermark)
+--   "o<S><p>:<t>"  last applied offset of source stream S, partition p, of the topic
+--                  whose identity (name, generation) hashes to t (the watermark)
 --   "r<i>"         register i's latest entry: "<ts>|<event_id>|<value>|<day>". One is
 --                  enough: registers come from order.paid, anchored at its ts, so a
 --                  later entry never leaves the window before an earlier one.
@@ -28,11 +36,21 @@
 -- before (a redelivery after a crash) and is skipped.
 -- Returns {applied, {totals: n per horizon, horizons in order, as of d; then the same
 --          as of d - 1}, {r1, v1, r2, v2, ...},
---          {label1, text1, ...}, {seq, state, pending, pending_since}} (false where absent).
+--          {label1, text1, ...}, {seq, state, pending, pending_since},
+--          {i1, "mark1", i2, "mark2", ...}} (false where absent); the last: each counted
+--          event skipped as applied before (its index in "ev", 1-based, and the watermark).
 
 local key = KEYS[1]
 local a = cjson.decode(ARGV[1])
 local n = a.n
+local cap = a.cap
+
+-- A saturating sum of two counters in [0, cap]: exact below cap (doubles are exact there).
+local function add(x, y)
+  local s = x + y
+  if s > cap then return cap end
+  return s
+end
 
 local function decode(s)
   local out = {}
@@ -84,7 +102,7 @@ local function apply_event(ev)
     local field = tostring(day)
     local vals = decode(redis.call("HGET", key, field))
     for j = 1, #counts, 2 do
-      vals[counts[j]] = vals[counts[j]] + counts[j + 1]
+      vals[counts[j]] = add(vals[counts[j]], counts[j + 1])
     end
     redis.call("HSET", key, field, encode(vals))
     local m = tonumber(redis.call("HGET", key, "m"))
@@ -106,13 +124,31 @@ local function apply_event(ev)
   end
 end
 
-local applied = 0
-for _, ev in ipairs(a.ev) do
-  local mark = tonumber(redis.call("HGET", key, ev[1]))
-  if not mark or tonumber(ev[2]) > mark then
-    apply_event(ev)
+local function watermark(field)
+  local mark = redis.call("HGET", key, field)
+  local legacy = a.adopt and a.adopt[field]
+  if not mark and legacy then
+    mark = redis.call("HGET", key, legacy)
+    if mark then
+      redis.call("HSET", key, field, mark)
+      redis.call("HDEL", key, legacy)
+    end
+  end
+  return mark
+end
+
+local applied, skipped = 0, {}
+for i, ev in ipairs(a.ev) do
+  local mark = watermark(ev[1])
+  if not mark or tonumber(ev[2]) > tonumber(mark) then
+    if not ev[7] then
+      apply_event(ev)
+      applied = applied + 1
+    end
     redis.call("HSET", key, ev[1], ev[2])
-    applied = applied + 1
+  elseif not ev[7] then
+    skipped[#skipped + 1] = i
+    skipped[#skipped + 1] = mark
   end
 end
 
@@ -144,10 +180,10 @@ for i = 1, #all, 2 do
     local vals = decode(all[i + 1])
     for h = 1, #a.hz do
       if day > a.asof - a.hz[h] then
-        for c = 1, n do totals[h][c] = totals[h][c] + vals[c] end
+        for c = 1, n do totals[h][c] = add(totals[h][c], vals[c]) end
       end
       if day < a.asof and day >= a.asof - a.hz[h] then
-        for c = 1, n do before[h][c] = before[h][c] + vals[c] end
+        for c = 1, n do before[h][c] = add(before[h][c], vals[c]) end
       end
     end
   elseif string.sub(field, 1, 1) == "L" then
@@ -177,4 +213,4 @@ for r, value in pairs(latest) do
 end
 if a.ttl > 0 and #all > 0 then redis.call("PEXPIRE", key, a.ttl) end
 local state = redis.call("HMGET", KEYS[2], "q", "s", "p", "pt")
-return {applied, flat, regs, texts, state}
+return {applied, flat, regs, texts, state, skipped}

@@ -136,3 +136,19 @@ def test_events_the_next_stage_refuses_are_dead_lettered_with_its_reason() -> No
     assert letter["headers"]["vane.reason"] == b"too_late"
     assert letter["headers"]["vane.source.offset"] == b"21"
     assert letter["value"] == codec.dumps(bodies[1])
+
+
+def test_a_header_key_that_is_not_utf8_is_a_dead_letter_with_its_bytes() -> None:
+    bad = b"trace\xff".decode("utf-8", "surrogateescape")
+    body = codec.dumps(sample("order.paid", event_id="h"))
+    message = Message(body, 3, headers=[("vane.reason", b"forged"), (bad, b"v"), ("x", b"1")])
+    recorder = Recorder()
+    metrics = run([message, Message(codec.dumps(sample("order.paid")), 4)], recorder)
+    [letter] = recorder.sent
+    assert letter["value"] == body
+    assert letter["headers"]["vane.reason"] == Reason.BAD_HEADER.encode()
+    assert letter["headers"]["vane.raw_header_key"] == b"trace\xff"
+    assert letter["headers"]["vane.raw_header_value"] == b"v"
+    assert letter["headers"]["x"] == b"1"
+    assert [s.offset for s in recorder.applied] == [4]
+    assert metrics.dead_letters.labels("orders", "bad_header")._value.get() == 1

@@ -1,0 +1,119 @@
+"""A window holds what a marketplace can have, and saturates exactly the same way everywhere.
+
+Sums used to overflow in Lua (doubles: inexact past 2^53, and past 2^63 Redis
+returned -9223372036854775808, a price index of -1.98). Now the contract caps
+what one event carries (money 10^10 fen, quantity 10^6, viewer_minutes 10^9) and
+every total saturates at ``models.windows.SUM_CAP`` (2^53 - 1) in the store and in
+the backfill alike. A busy entity at the caps, over 90 days, against a real Valkey.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from models import load_models, score
+from models.windows import SUM_CAP, EntityWindows
+from streams import codec
+from streams.events import Event, SourcedEvent, Stream, anchor_day
+from streams.intake.checks import MAX_MONEY_FEN, MAX_QUANTITY
+from streams.intake.contract import parse
+from streams.scoring.backfill import Backfill
+from streams.settings import RedisSettings, Secret
+from streams.store import WindowStore
+from tests.samples import sample
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """The session's Redis: ``store_redis`` where conftest has it, else ``infra``'s."""
+    try:
+        return str(request.getfixturevalue("store_redis"))
+    except pytest.FixtureLookupError:
+        return str(request.getfixturevalue("infra").redis_url)
+
+
+BASE_MS = 1_790_000_000_000
+DAY_MS = 86_400_000
+DAYS = 90
+ENTITIES = [("shop", "s1"), ("product", "p1"), ("product", "p2"), ("category", "cat-1")]
+
+
+def _events() -> list[Event]:
+    """Per day: orders at the money and quantity caps, and merchant resolutions of
+    refunds requested in 1970 (the longest handling time the contract allows)."""
+    out: list[tuple[Stream, dict[str, Any]]] = []
+    for day in range(DAYS):
+        ts = BASE_MS + day * DAY_MS
+        for i in range(25):
+            product, quantity = ("p1", 1) if i % 2 else ("p2", MAX_QUANTITY)
+            body = sample("order.paid", event_id=f"p{day}-{i}", order_id=f"o{day}-{i}", ts=ts,
+                          paid_at=ts, shop_id="s1", product_id=product, creator_id=None,
+                          amount_fen=MAX_MONEY_FEN, quantity=quantity,
+                          freight_fen=MAX_MONEY_FEN)  # fmt: skip
+            out.append((Stream.ORDERS, body))
+        for i in range(60):
+            body = sample("refund.resolved", event_id=f"r{day}-{i}", order_id=f"o{day}-{i % 25}",
+                          ts=ts, paid_at=ts, requested_at=0, shop_id="s1", product_id="p1",
+                          creator_id=None, resolved_by="merchant",
+                          amount_fen=MAX_MONEY_FEN)  # fmt: skip
+            out.append((Stream.REFUNDS, body))
+    return [parse(stream, codec.dumps(body)) for stream, body in out]
+
+
+async def _store_windows(url: str, events: list[Event], as_of: int) -> dict[Any, EntityWindows]:
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    store = await WindowStore.connect(RedisSettings(url=Secret(url), key_prefix=prefix))
+    try:
+        sourced = [SourcedEvent(e, e.stream.value, 0, i) for i, e in enumerate(events)]
+        for start in range(0, len(sourced), 1000):
+            result = await store.apply(sourced[start : start + 1000])
+            assert result.too_late == []
+        return {key: (await store.read(*key, as_of)).windows for key in ENTITIES}
+    finally:
+        await store.close()
+        client: Any = aioredis.Redis.from_url(url)
+        async for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            await client.delete(key)
+        await client.aclose()
+
+
+def _nonzero(totals: Any) -> dict[int, dict[str, int]]:
+    return {h: {k: v for k, v in t.items() if v} for h, t in totals.items()}
+
+
+def test_a_busy_entity_at_the_caps_saturates_the_same_in_store_and_backfill(
+    redis_url: str,
+) -> None:
+    events = _events()
+    as_of = anchor_day(events[-1].ts_ms)
+    models = load_models()
+    backfill = Backfill(models)
+    backfill.feed(events, batch_size=1000)
+    got = asyncio.run(_store_windows(redis_url, events, as_of))
+
+    for key in ENTITIES:
+        want = backfill.windows(key, as_of)
+        assert _nonzero(got[key].totals) == _nonzero(want.totals), key
+        assert _nonzero(got[key].previous_totals) == _nonzero(want.previous_totals), key
+    shop = got[("shop", "s1")]
+    handling_ms = [
+        e.body["ts"] - e.body["requested_at"] for e in events if e.stream is Stream.REFUNDS
+    ]
+    assert sum(handling_ms) > SUM_CAP  # the true sum is past 2^53 ...
+    assert shop.total("merchant_handling_ms", 90) == SUM_CAP  # ... and the total saturates
+    category = got[("category", "cat-1")]
+    assert category.total("amount_fen", 90) == DAYS * 25 * MAX_MONEY_FEN  # exact below the cap
+    for product in ("p1", "p2"):
+        result = score(models["product"], got[("product", product)], category=category)
+        [price] = [r for r in result.breakdown if r.name == "price_index"]
+        assert math.isfinite(price.value)
+        assert 0 <= price.value < 1e7, price
+        assert result.value is None or 0 <= result.value <= 100
