@@ -9,20 +9,26 @@
 ``vane worker`` is Faust's ``worker`` command bound to Vane's app, so it takes
 Faust's options (``-l info``, ``--web-port``, ...). Configuration comes from
 ``VANE_*`` variables (streams.settings). A bad argument or setting gets one line
-on stderr and exit status 2, never a traceback.
+on stderr and exit status 2, never a traceback; a ``VANE_*`` name that no setting
+reads gets a warning naming the closest one.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
 
 from streams.errors import ConfigError, StackError, VaneError
+from streams.settings import unknown_variables
 
 USAGE_ERROR = 2
+# Read by the harness (devtools, tests), not by a setting: these, and every VANE_BENCH_*.
+HARNESS_VARIABLES = frozenset({"VANE_KAFKA_HOME", "VANE_PARITY_FULL"})
+HARNESS_PREFIX = "VANE_BENCH_"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,6 +60,7 @@ def _register_commands() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point: run ``vane`` and map errors to one line."""
     _register_commands()
+    warn_unknown_variables(os.environ)
     try:
         result: Any = vane.main(args=argv, prog_name="vane", standalone_mode=False)
     except click.ClickException as exc:
@@ -66,7 +73,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"embedded stack: {exc}", 1)
     except VaneError as exc:
         return _fail(str(exc), 1)
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        return _fail(f"{exc.filename}: {exc.strerror or exc}", 1)
     return result if isinstance(result, int) else 0
+
+
+def warn_unknown_variables(environ: Mapping[str, str]) -> None:
+    """One line on stderr per ``VANE_*`` name that no setting reads."""
+    harness = HARNESS_VARIABLES | {n for n in environ if n.startswith(HARNESS_PREFIX)}
+    for name, closest in unknown_variables(environ, also=frozenset(harness)):
+        hint = f"; did you mean {closest}?" if closest else ""
+        click.echo(f"vane: warning: {name} is not a setting, ignored{hint}", err=True)
 
 
 def _one_line(exc: click.ClickException) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from streams.cli import jsonl
+
 PROGRESS_EVERY = 100_000
 DEFAULT_START = "2026-10-01T00:00:00+08:00"  # streams.devtools.generator.config.DEFAULT_START
 MAX_START = datetime(9000, 1, 1)
@@ -82,6 +84,7 @@ class _Moment(click.ParamType):
 @click.option(
     "-o",
     "--out",
+    type=jsonl.OUTPUT,
     default="-",
     show_default=True,
     metavar="FILE",
@@ -89,6 +92,7 @@ class _Moment(click.ParamType):
 )
 @click.option(
     "--ground-truth",
+    type=jsonl.OUTPUT,
     metavar="FILE",
     help="Also write the hidden qualities as JSONL (entity_type, entity_id, quality).",
 )

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from streams.cli import jsonl
 from streams.cli.sweep import wait_for_sweep
-from streams.devtools.replay import ReplayReport, replay, wait_consumed
+from streams.devtools.replay import NO_WORKER_S, NoWorker, ReplayReport, replay, wait_consumed
 from streams.settings import Settings
 from streams.store import WindowStore
 
@@ -19,7 +19,7 @@ stderr = Console(stderr=True)
 
 
 @click.command("replay")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option(
     "--rate",
     type=click.FloatRange(min=0, min_open=True),
@@ -35,11 +35,21 @@ stderr = Console(stderr=True)
     show_default=True,
     help="Seconds --wait may take.",
 )
-def command(file: str, rate: float | None, wait: bool, timeout: float) -> None:
+@click.option(
+    "--no-worker-timeout",
+    type=click.FloatRange(min=0),
+    default=NO_WORKER_S,
+    show_default=True,
+    help="Seconds --wait lets the worker group have no members (a worker starting up).",
+)
+def command(
+    file: str, rate: float | None, wait: bool, timeout: float, no_worker_timeout: float
+) -> None:
     """Publish FILE (JSONL, .gz ok, - for stdin) to the input topics, keyed per the contract.
 
     Lines that are not a JSON object with a known type and its key field are
     reported with their line number and skipped; everything else is sent as is.
+    When no line is an event the worker would apply, the exit status is 1.
     """
     settings = Settings.from_env()
     total = None if file == "-" else _count_lines(file)
@@ -51,8 +61,10 @@ def command(file: str, rate: float | None, wait: bool, timeout: float) -> None:
         f"sent {report.sent} events in {elapsed:.1f}s ({speed:,.0f}/s); "
         f"skipped {len(report.skipped)} lines"
     )
+    if report.usable == 0:
+        raise click.ClickException(_nothing_usable(report))
     if wait:
-        asyncio.run(_wait(settings, report, timeout))
+        asyncio.run(_wait(settings, report, timeout, no_worker_timeout))
         click.echo(f"consumed and swept after {time.monotonic() - started:.1f}s")
 
 
@@ -76,10 +88,38 @@ async def _replay(
         )
 
 
-async def _wait(settings: Settings, report: ReplayReport, timeout_s: float) -> None:
+def _nothing_usable(report: ReplayReport) -> str:
+    if report.doomed:
+        number, why = report.doomed[0]
+        return (
+            f"every event sent ({report.sent}) will be dead-lettered by the worker "
+            f"(line {number}: {why}): nothing to score"
+        )
+    if report.skipped:
+        number, why = report.skipped[0]
+        return f"every line was skipped ({len(report.skipped)}; line {number}: {why})"
+    return "no events in the file"
+
+
+async def _wait(
+    settings: Settings, report: ReplayReport, timeout_s: float, no_worker_s: float
+) -> None:
     deadline = time.monotonic() + timeout_s
+    group = settings.worker.app_id
+
+    def waiting() -> None:
+        stderr.print(
+            f"group {group!r} has no members: waiting up to {no_worker_s:g}s for a worker",
+            soft_wrap=True,
+            markup=False,
+        )
+
     try:
-        await wait_consumed(settings, report.ends, timeout_s)
+        await wait_consumed(
+            settings, report.ends, timeout_s, no_worker_s=no_worker_s, on_empty=waiting
+        )
+    except NoWorker as exc:
+        raise click.ClickException(f"{exc}: start one with `vane worker`") from None
     except TimeoutError as exc:
         raise click.ClickException(
             f"{exc} (is a worker running for group {settings.worker.app_id}?)"

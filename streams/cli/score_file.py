@@ -17,11 +17,19 @@ from streams.scoring.backfill import Backfill
 
 
 @click.command("score-file")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option(
-    "--out", default="-", show_default=True, help="Snapshot JSONL (.gz ok; - for stdout)."
+    "--out",
+    type=jsonl.OUTPUT,
+    default="-",
+    show_default=True,
+    help="Snapshot JSONL (.gz ok; - for stdout).",
 )
-@click.option("--updates", help="Also write the weight updates the stream would publish (JSONL).")
+@click.option(
+    "--updates",
+    type=jsonl.OUTPUT,
+    help="Also write the weight updates the stream would publish (JSONL).",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Events per batch, as the worker takes them.")  # fmt: skip
 def command(file: str, out: str, updates: str | None, batch_size: int) -> None:

@@ -14,7 +14,11 @@ from streams.settings import Settings
 from streams.store import WindowStore
 
 OUT = click.option(
-    "--out", default="-", show_default=True, help="Output file (.gz ok; - for stdout)."
+    "--out",
+    type=jsonl.OUTPUT,
+    default="-",
+    show_default=True,
+    help="Output file (.gz ok; - for stdout).",
 )
 
 

@@ -6,7 +6,13 @@ Each line of the file is one event as on the wire. Its ``type`` says the topic
 value is the line's bytes, unchanged: the worker validates it, and a line that
 breaks the contract goes to the dead-letter topic from there. A line that cannot
 even be routed (not JSON, no known ``type``, no key) is reported with its line
-number and skipped.
+number and skipped; one that the worker will dead-letter (the contract, or a
+``ts`` from the future) is sent and counted in ``ReplayReport.doomed``, so that a
+replay of nothing the worker can use says so.
+
+``wait_consumed`` waits until the worker group committed every partition the
+replay wrote; it gives up early with ``NoWorker`` when the group has had no
+members for ``no_worker_s`` (a worker that is starting up has that long to join).
 """
 
 from __future__ import annotations
@@ -21,12 +27,22 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from streams.errors import MalformedEvent
+from streams.events import Reason, Stream
+from streams.intake import contract
+from streams.intake.policy import FUTURE_TOLERANCE_MS
 from streams.intake.routing import Unroutable, route
 from streams.kafka.clients import MAX_MESSAGE_BYTES, client_options, start
+from streams.semantics import wall_clock_ms
 from streams.settings import Settings
 from streams.topics import input_topic_names
 
 IN_FLIGHT = 5000  # sends awaited in groups of this many
+NO_WORKER_S = 30.0  # how long --wait lets the group be empty: a worker starting up joins
+
+
+class NoWorker(Exception):
+    """Nothing consumes the worker group's partitions: it has no members."""
 
 
 @dataclass(slots=True)
@@ -36,6 +52,12 @@ class ReplayReport:
     sent: int = 0
     skipped: list[tuple[int, str]] = field(default_factory=list)
     ends: dict[tuple[str, int], int] = field(default_factory=dict)
+    doomed: list[tuple[int, str]] = field(default_factory=list)  # sent, to be dead-lettered
+
+    @property
+    def usable(self) -> int:
+        """Events sent that the worker's intake will accept."""
+        return self.sent - len(self.doomed)
 
 
 class RateLimiter:
@@ -72,6 +94,7 @@ async def replay(
     )
     report = ReplayReport()
     limiter = RateLimiter(rate)
+    latest_allowed_ms = wall_clock_ms() + FUTURE_TOLERANCE_MS
     await start(producer, settings.kafka)
     try:
         pending: list[asyncio.Future[Any]] = []
@@ -82,6 +105,9 @@ async def replay(
                 report.skipped.append((number, str(exc)))
                 on_skip(number, str(exc))
                 continue
+            breach = intake_breach(routed.stream, line, latest_allowed_ms)
+            if breach is not None:
+                report.doomed.append((number, breach))
             await limiter.wait()
             pending.append(await producer.send(routed.topic, value=routed.value, key=routed.key))
             on_progress(1)
@@ -91,6 +117,17 @@ async def replay(
     finally:
         await producer.stop()
     return report
+
+
+def intake_breach(stream: Stream, line: bytes, latest_allowed_ms: int) -> str | None:
+    """Why the worker's intake will dead-letter this routed line, or None (it applies it)."""
+    try:
+        event = contract.parse(stream, line)
+    except MalformedEvent as exc:
+        return str(exc)
+    if event.ts_ms > latest_allowed_ms:
+        return f"{Reason.FROM_FUTURE}: ts more than 10 minutes ahead of the wall clock"
+    return None
 
 
 async def _settle(pending: list[asyncio.Future[Any]], report: ReplayReport) -> None:
@@ -103,26 +140,58 @@ async def _settle(pending: list[asyncio.Future[Any]], report: ReplayReport) -> N
 
 
 async def wait_consumed(
-    settings: Settings, ends: Mapping[tuple[str, int], int], timeout_s: float
+    settings: Settings,
+    ends: Mapping[tuple[str, int], int],
+    timeout_s: float,
+    *,
+    no_worker_s: float = NO_WORKER_S,
+    on_empty: Callable[[], None] = lambda: None,
 ) -> None:
-    """Block until the worker group has committed every partition up to ``ends``."""
+    """Block until the worker group has committed every partition up to ``ends``.
+
+    Raises TimeoutError after ``timeout_s``, and NoWorker once the group has had
+    no members for ``no_worker_s`` (``on_empty`` is called when it first has none).
+    """
+    group = settings.worker.app_id
     admin = AIOKafkaAdminClient(**client_options(settings.kafka))
     await start(admin, settings.kafka)
-    deadline = time.monotonic() + timeout_s
+    started = time.monotonic()
     partitions = [TopicPartition(t, p) for t, p in ends]
+    empty_since: float | None = None
     try:
         while True:
-            offsets = await _group_offsets(admin, settings.worker.app_id, partitions)
+            offsets = await _group_offsets(admin, group, partitions)
             behind = [
                 tp for tp in partitions if _committed(offsets, tp) < ends[(tp.topic, tp.partition)]
             ]
             if not behind:
                 return
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now - started > timeout_s:
                 raise TimeoutError(f"{len(behind)} partitions not consumed after {timeout_s:g}s")
+            if await _members(admin, group) != 0:
+                empty_since = None
+            elif empty_since is None:
+                empty_since = now
+                on_empty()
+            elif now - empty_since >= no_worker_s:
+                raise NoWorker(
+                    f"no worker is consuming: group {group!r} has had no members for "
+                    f"{no_worker_s:g}s ({len(behind)} partitions not consumed)"
+                )
             await asyncio.sleep(0.25)
     finally:
         await admin.close()
+
+
+async def _members(admin: AIOKafkaAdminClient, group: str) -> int | None:
+    """How many members the group has now (None: the broker did not say)."""
+    try:
+        responses = await admin.describe_consumer_groups([group])
+    except KafkaError:
+        return None
+    groups = [g for r in responses for g in r.to_object()["groups"] if g["group"] == group]
+    return len(groups[0]["members"]) if groups and groups[0]["error_code"] == 0 else None
 
 
 async def _group_offsets(

@@ -21,6 +21,7 @@ from aiokafka.conn import create_conn
 from aiokafka.errors import KafkaError
 
 from streams.errors import ConfigError, KafkaUnavailable
+from streams.kafka.probe import refuse_non_kafka
 from streams.settings import KafkaSettings, env_name
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -71,12 +72,16 @@ async def start(client: Any, kafka: KafkaSettings) -> None:
 
     aiokafka says only "Unable to bootstrap"; one direct connection to the first
     broker finds out why (certificate, SASL, refused), and the message says it.
+    An address that is not Kafka's fails at once (``probe.refuse_non_kafka``).
     """
     try:
+        await refuse_non_kafka(kafka)
         await client.start()
-    except KafkaError as exc:
+    except (KafkaError, KafkaUnavailable) as exc:
         stop = getattr(client, "stop", None) or client.close
         await stop()
+        if isinstance(exc, KafkaUnavailable):
+            raise
         raise KafkaUnavailable(await describe_failure(kafka, exc)) from None
 
 

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from streams.errors import ConfigError
-from streams.settings import Secret, Settings, env_name
+from streams.settings import (
+    KafkaSettings,
+    Secret,
+    Settings,
+    env_name,
+    unknown_variables,
+    variable_names,
+)
 
 
 def test_defaults_match_the_documented_topic_names() -> None:
@@ -80,3 +88,42 @@ def test_env_names_follow_the_prefix_rule() -> None:
     assert env_name("kafka", "bootstrap") == "VANE_KAFKA_BOOTSTRAP"
     assert env_name("topics", "dlq") == "VANE_TOPIC_DLQ"
     assert env_name("worker", "web_port") == "VANE_WEB_PORT"
+
+
+def test_the_web_server_binds_loopback_unless_told_otherwise() -> None:
+    assert Settings.from_env({}).worker.web_host == "127.0.0.1"
+    assert Settings.from_env({"VANE_WEB_HOST": "0.0.0.0"}).worker.web_host == "0.0.0.0"
+
+
+@pytest.mark.parametrize(
+    ("env", "shown"),
+    [
+        ({"VANE_KAFKA_BOOTSTRAP": "notahost"}, "VANE_KAFKA_BOOTSTRAP='notahost'"),
+        ({"VANE_KAFKA_BOOTSTRAP": "h:1,"}, "VANE_KAFKA_BOOTSTRAP='h:1,'"),
+        ({"KAFKA_BOOTSTRAP": "127.0.0.1:abc"}, "KAFKA_BOOTSTRAP='127.0.0.1:abc'"),
+        ({"KAFKA_BOOTSTRAP": "127.0.0.1:0"}, "KAFKA_BOOTSTRAP='127.0.0.1:0'"),
+    ],
+)
+def test_a_bootstrap_that_is_not_host_port_is_a_config_error(
+    env: dict[str, str], shown: str
+) -> None:
+    with pytest.raises(ConfigError, match="must be host:port") as caught:
+        Settings.from_env(env)
+    assert str(caught.value).startswith(shown)
+
+
+def test_the_known_variables_come_from_the_fields() -> None:
+    names = variable_names()
+    assert {env_name("kafka", f.name) for f in dataclasses.fields(KafkaSettings)} <= names
+    assert {"VANE_WEB_PORT", "VANE_TOPIC_DLQ", "VANE_REDIS_URL"} <= names
+
+
+def test_an_unknown_variable_is_named_with_the_closest_known_one() -> None:
+    env = {"VANE_KAFKA_BOOTSTRAPS": "h:1", "VANE_WEB_PORT": "1", "VANE_ZZZ": "", "HOME": "/"}
+    assert unknown_variables(env) == [
+        ("VANE_KAFKA_BOOTSTRAPS", "VANE_KAFKA_BOOTSTRAP"),
+        ("VANE_ZZZ", None),
+    ]
+    assert unknown_variables(env, also=frozenset({"VANE_ZZZ"})) == [
+        ("VANE_KAFKA_BOOTSTRAPS", "VANE_KAFKA_BOOTSTRAP")
+    ]

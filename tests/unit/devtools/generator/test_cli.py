@@ -66,7 +66,7 @@ def test_stdout_is_the_default_and_the_same_as_a_file(tmp_path: Path) -> None:
         (("--max-skew-s", "-5"), "Invalid value for '--max-skew-s'"),
         (
             ("--out", "/no/such/dir/events.jsonl"),
-            "Could not open file '/no/such/dir/events.jsonl'",
+            "folder '/no/such/dir' does not exist",  # before any work
         ),
         (("--nope",), "No such option: --nope"),
     ],
