@@ -38,6 +38,13 @@ def create_app(settings: Settings) -> faust.App:
         topic_partitions=settings.topics.partitions,
         web_bind=worker.web_host,
         web_port=worker.web_port,
+        # Vane's pages only (streams.ops): Faust's /router/ and /table/ pages are for
+        # Faust tables, which Vane does not use, and /router/<table>/ answers 500.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        web_metrics_enabled=False,
         datadir=str(worker.data_dir),
         autodiscover=False,
         Monitor=fastpath.LeanMonitor,

@@ -63,6 +63,24 @@ class Metrics:
             "Failed attempts to reach Redis (each retried with backoff).",
             registry=self.registry,
         )
+        self.redis_retries = Counter(
+            "vane_redis_retries",
+            "Failed Redis calls retried with backoff, by error class (OOM, READONLY, connection).",
+            ["error"],
+            registry=self.registry,
+        )
+        self.publish_errors = Counter(
+            "vane_publish_errors",
+            "Failed publishes to the dead-letter or weight topic, by topic, error and outcome "
+            "(retried, truncated, dropped, left_in_outbox).",
+            ["topic", "error", "outcome"],
+            registry=self.registry,
+        )
+        self.sweep_leases_lost = Counter(
+            "vane_sweep_leases_lost",
+            "Day-close sweeps stopped because the sweep lease could not be renewed.",
+            registry=self.registry,
+        )
         self.stream_time = Gauge(
             "vane_stream_time_seconds",
             "Stream time: the largest event ts processed by the deployment, epoch seconds.",

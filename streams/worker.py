@@ -43,18 +43,26 @@ def build(settings: Settings) -> Worker:
     topics = declare_topics(app, settings.topics)
     metrics = Metrics()
     models = load_models()
-    store = StoreHandle(settings.redis, metrics)
+    store = StoreHandle(settings.redis, metrics, stopping=lambda: _stopping(app))
     rescorer = Rescorer(store, topics.weights, metrics, models)
     stage = ScoringStage(store, rescorer, metrics)
     intake = Intake(
         sink=stage,
         dead_letters=topics.dlq,
         metrics=metrics,
+        stopping=store.stopping,
+        max_message_bytes=settings.worker.max_message_bytes,
         topic_generation=settings.topics.generation,
     )
-    intake_agents.register(app, topics, intake, settings.worker, metrics)
+    intake_agents.register(app, topics, intake, settings.worker, metrics, store.stopping)
     day_close.register(app, DayCloseSweeper(store, rescorer, metrics))
     web.register(app, metrics, store, models)
-    health.register(app, settings, metrics, topics)
+    health.register(app, settings, metrics, topics, store)
     lag_sampler.register(app, settings, metrics, topics)
     return Worker(settings, app, topics, metrics, store)
+
+
+def _stopping(app: faust.App) -> bool:
+    """Retry loops give up when the worker stops or its partitions are being revoked:
+    Faust waits for the batches in flight before either can finish."""
+    return bool(app.should_stop or app.rebalancing)

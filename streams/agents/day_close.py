@@ -6,7 +6,7 @@ import logging
 
 import faust
 
-from streams.errors import StoreUnavailable
+from streams.errors import Interrupted, StoreError
 from streams.scoring.sweep import DayCloseSweeper
 
 log = logging.getLogger(__name__)
@@ -18,7 +18,7 @@ def register(app: faust.App, sweeper: DayCloseSweeper) -> None:
     async def day_close() -> None:
         try:
             await sweeper.tick()
-        except StoreUnavailable as exc:
+        except (StoreError, Interrupted) as exc:
             log.warning("day-close check skipped: %s", exc)
 
     app.timer(INTERVAL_S, name="vane.day_close")(day_close)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from streams.errors import MalformedEvent
-from streams.events import Event, EventSink, Reason, SourcedEvent, Stream
+from streams.errors import Interrupted, MalformedEvent, never
+from streams.events import Event, EventSink, Reason, Rejection, SourcedEvent, Stream
 from streams.intake import contract
 from streams.intake import headers as record_headers
-from streams.intake.deadletter import DeadLetter, publish_all
+from streams.intake.deadletter import DeadLetter
+from streams.intake.delivery import TRUNCATED_BYTES, DeadLetterSender
 from streams.metrics import Metrics
 from streams.semantics import wall_clock_ms
 from streams.topics import Publisher, SourceMessage
@@ -41,12 +42,15 @@ class Intake:
         dead_letters: Publisher,
         metrics: Metrics,
         clock_ms: Callable[[], int] = wall_clock_ms,
+        stopping: Callable[[], bool] = never,
+        max_message_bytes: int = 2 * TRUNCATED_BYTES,
         topic_generation: int = 0,
     ) -> None:
         """``topic_generation``: stamped on every event (its watermarks' topic identity)."""
         self._sink = sink
         self._generation = topic_generation
-        self._dead_letters = dead_letters
+        truncate_to = min(TRUNCATED_BYTES, max_message_bytes // 2)
+        self._dead_letters = DeadLetterSender(dead_letters, metrics, stopping, truncate_to)
         self._metrics = metrics
         self._clock_ms = clock_ms
 
@@ -65,11 +69,32 @@ class Intake:
                 accepted.append(SourcedEvent(outcome, *position))
                 sources.append(message)
         if accepted:
-            for refused in await self._sink.apply(accepted):
+            for refused in await self._apply(accepted):
                 letter = DeadLetter(refused.reason, refused.detail, sources[refused.index])
                 rejected.append(self._reject(letter))
         if rejected:
-            await publish_all(self._dead_letters, rejected)
+            await self._dead_letters.publish(rejected)
+
+    async def _apply(self, accepted: Sequence[SourcedEvent]) -> Sequence[Rejection]:
+        """The sink's rejections; all of the batch as ``internal_error`` when the sink fails.
+
+        The sink retries what can succeed (Redis away, OOM, READONLY: streams.errors)
+        and raises ``Interrupted`` when the worker stops; anything else it raises
+        (a Lua script bug: ``StoreRejected``, a scoring bug) cannot pass on retrying.
+        Parts of such a batch may have been applied (entities whose update succeeded).
+        """
+        try:
+            return await self._sink.apply(accepted)
+        except Interrupted:
+            raise
+        except Exception as exc:
+            first = accepted[0]
+            where = f"{first.topic}[{first.partition}]@{first.offset}"
+            log.exception(
+                "batch of %d from %s dead-lettered: the store failed", len(accepted), where
+            )
+            detail = f"store failed on the batch: {exc!r}"
+            return [Rejection(i, Reason.INTERNAL_ERROR, detail) for i in range(len(accepted))]
 
     def _check(
         self, stream: Stream, message: SourceMessage, latest_allowed_ms: int

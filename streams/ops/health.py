@@ -7,7 +7,10 @@
   is not in the middle of a rebalance;
 - ``kafka``: a bootstrap broker answers an ApiVersions request;
 - ``redis``: the Redis server at the configured URL answers PING (after AUTH
-  when a password is configured).
+  when a password is configured), over one connection kept between probes;
+- ``store``: the window store's calls succeed: false from a failed call (Redis
+  away, out of memory, read-only after a failover, ...) until one succeeds, while
+  the worker retries with backoff (PING alone passes on a full or demoted server).
 
 The probes (``streams.kafka.probe``, ``streams.store.probe``) speak the wire
 protocols over ``asyncio`` streams with a short timeout: no client library, so
@@ -27,7 +30,8 @@ from faust.web import Request, Response, View
 from streams.kafka.probe import kafka_answers
 from streams.metrics import Metrics
 from streams.settings import Settings
-from streams.store.probe import redis_answers
+from streams.store.handle import StoreHandle
+from streams.store.probe import RedisProbe
 from streams.topics import Topics
 
 Check = Callable[[], Awaitable[bool]]
@@ -58,15 +62,23 @@ async def readiness(
     return {"partitions": joined, **dict(zip(names, answers, strict=True))}
 
 
-def register(app: faust.App, settings: Settings, metrics: Metrics, topics: Topics) -> None:
+def register(
+    app: faust.App, settings: Settings, metrics: Metrics, topics: Topics, store: StoreHandle
+) -> None:
     """Add ``/health`` and ``/ready`` to the worker's web server."""
     membership = Membership()
     # mode's SignalHandlerT does not accept a plain ``async def (sender, *args, **kw)``.
     app.on_partitions_assigned.connect(cast(Any, membership.on_assigned))
     app.on_partitions_revoked.connect(cast(Any, membership.on_revoked))
+    redis = RedisProbe(settings.redis)
+
+    async def store_works() -> bool:
+        return not store.failing
+
     checks: dict[str, Check] = {
         "kafka": lambda: kafka_answers(settings.kafka),
-        "redis": lambda: redis_answers(settings.redis),
+        "redis": redis.answers,
+        "store": store_works,
     }
 
     @app.page("/health")

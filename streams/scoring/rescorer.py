@@ -23,7 +23,9 @@ from dataclasses import dataclass, replace
 from models import Decision, ModelConfig
 from models.windows import EntityWindows
 from streams import codec
+from streams.errors import KafkaUnavailable, PublishRejected
 from streams.events import EntityKey
+from streams.kafka import publish
 from streams.metrics import Metrics
 from streams.scoring import weights
 from streams.scoring.category import category_key
@@ -169,14 +171,29 @@ class Rescorer:
         return len(stale)
 
     async def _publish(self, messages: Sequence[tuple[EntityKey, int, bytes]]) -> None:
-        """Send, wait for every broker acknowledgement, then clear the outbox entries."""
+        """Send, wait for every broker acknowledgement, then clear the outbox entries.
+
+        Transient Kafka errors are retried with backoff until the worker stops
+        (``Interrupted``); a refused record stays in the outbox, counted and logged.
+        """
         if not messages:
             return
         records = (
             (weights.message_key(*key), value, list[tuple[str, bytes]]())
             for key, _, value in messages
         )
-        await send_all(self._publisher, records)
+        try:
+            await publish.retrying(
+                lambda: send_all(self._publisher, records),
+                stopping=self._store.stopping,
+                on_retry=self._publish_retried,
+            )
+        except PublishRejected as exc:
+            # Committed but not sent: the outbox keeps them, and whoever next re-scores
+            # these entities (an event, the sweep) re-sends them after the takeover age.
+            self._metrics.publish_errors.labels("weights", exc.kind, "left_in_outbox").inc()
+            log.error("%d weight updates left in the outbox: %s", len(messages), exc)
+            return
         done = [(key, seq) for key, seq, _ in messages]
         await self._store.retrying(lambda st: st.mark_published(done))
 
@@ -190,6 +207,9 @@ class Rescorer:
             return await store.snapshots(list(keys), as_of)
 
         return await self._store.retrying(read)
+
+    def _publish_retried(self, exc: KafkaUnavailable) -> None:
+        self._metrics.publish_errors.labels("weights", exc.kind, "retried").inc()
 
     def _count(self, entity_type: str, before: str, after: str) -> None:
         self._metrics.weight_updates.labels(entity_type, before, after).inc()

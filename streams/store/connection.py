@@ -1,7 +1,7 @@
 """The Redis client: connection (standalone or cluster), Lua scripts, errors.
 
-The only module that imports ``redis``. Library errors become
-``StoreUnavailable`` (retriable) here, at the boundary.
+The only module that imports ``redis``. Library errors are translated here, at
+the boundary: ``StoreUnavailable`` (retriable) or ``StoreRejected`` (see ``translate``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 import redis.exceptions as redis_errors
 from redis.asyncio.cluster import RedisCluster
 
-from streams.errors import ScriptsMissing, StoreUnavailable
+from streams.errors import ScriptsMissing, StoreError, StoreRejected, StoreUnavailable
 from streams.settings import RedisSettings
 
 Client = aioredis.Redis | RedisCluster
@@ -88,17 +88,57 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+# Server error codes that describe a passing state of the server, not of the call:
+# out of memory under ``noeviction``, a demoted primary, a failover, a load, a busy script.
+RETRIABLE_CODES = frozenset(
+    {"OOM", "READONLY", "MASTERDOWN", "LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN",
+     "NOREPLICAS", "MISCONF", "NOPERM", "NOAUTH", "WRONGPASS"}
+)  # fmt: skip
+# redis-py strips the code from these replies and tells it by the class instead.
+_CODE_OF_CLASS: tuple[tuple[type[Exception], str], ...] = (
+    (redis_errors.OutOfMemoryError, "OOM"),
+    (redis_errors.ReadOnlyError, "READONLY"),
+    (redis_errors.NoPermissionError, "NOPERM"),
+    (redis_errors.BusyLoadingError, "LOADING"),
+    (redis_errors.AuthenticationError, "auth"),
+    (redis_errors.TimeoutError, "timeout"),
+    (TimeoutError, "timeout"),
+    (redis_errors.ConnectionError, "connection"),
+    (OSError, "connection"),
+)
+
+
 async def guarded(call: Awaitable[T]) -> T:
-    """Await a Redis call, translating library errors into ``StoreUnavailable``."""
+    """Await a Redis call, translating library errors (the policy: ``translate``)."""
     try:
         return await call
-    except redis_errors.NoScriptError as exc:
-        raise ScriptsMissing("scripts missing (server restarted?)") from exc
-    except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
-        raise StoreUnavailable(f"redis: {exc}") from exc
-    except redis_errors.ClusterError as exc:
-        raise StoreUnavailable(f"redis cluster: {exc}") from exc
-    except redis_errors.ResponseError as exc:
-        if str(exc).startswith(("LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN")):
-            raise StoreUnavailable(f"redis: {exc}") from exc
-        raise
+    except (redis_errors.RedisError, OSError) as exc:
+        raise translate(exc) from exc
+
+
+def translate(exc: BaseException) -> StoreError:
+    """Every Redis error class has a policy: retry it (``StoreUnavailable``) or not.
+
+    A connection error, a timeout, or a server in a passing state (``RETRIABLE_CODES``)
+    is retriable; anything else the server answers (a Lua runtime error, wrong arity,
+    WRONGTYPE) is a bug that retrying cannot fix: ``StoreRejected``.
+    """
+    if isinstance(exc, redis_errors.NoScriptError):
+        return ScriptsMissing("scripts missing (server restarted?)", kind="NOSCRIPT")
+    code = error_code(exc)
+    if code in RETRIABLE_CODES or code in ("auth", "timeout", "connection", "cluster"):
+        return StoreUnavailable(f"redis {code}: {exc}", kind=code)
+    return StoreRejected(f"redis refused the call: {exc}", kind=code)
+
+
+def error_code(exc: BaseException) -> str:
+    """The server's error code (``OOM``, ``READONLY``, ...), or what kind of failure it was."""
+    for cls, code in _CODE_OF_CLASS:
+        if isinstance(exc, cls):
+            return code
+    first = str(exc).split(" ", 1)[0]
+    if first.isupper() and first.isalpha():
+        return first
+    if isinstance(exc, redis_errors.ClusterError):
+        return "cluster"
+    return "script"

@@ -1,7 +1,8 @@
 """The Redis probe: does a Redis-protocol server answer PING? A few RESP bytes, no client.
 
-``/ready`` asks ``redis_answers`` (asyncio, TLS for ``rediss://``, AUTH with the
-credentials the store uses: ``RedisSettings.credentials``), with a short timeout
+``/ready`` asks a ``RedisProbe`` (``redis_answers`` over one kept connection;
+asyncio, TLS for ``rediss://``, AUTH with the credentials the store uses:
+``RedisSettings.credentials``), with a short timeout
 so that a probe can never hang on a client's retries. The embedded stack and the
 tests ask ``answers_at`` (blocking, no AUTH: a server that wants a password
 answers ``NOAUTH``, which is an answer) and run start-up chores (cluster
@@ -48,22 +49,68 @@ async def redis_answers(redis: RedisSettings, timeout_s: float = CHECK_TIMEOUT_S
 
 
 async def _ping(redis: RedisSettings) -> bool:
-    url = urlsplit(redis.url.reveal())
-    if url.scheme == "unix":
-        reader, writer = await asyncio.open_unix_connection(url.path)
-    else:
-        context = ssl.create_default_context(cafile=redis.ssl_ca_file)
-        tls = context if url.scheme == "rediss" else None
-        reader, writer = await asyncio.open_connection(url.hostname, url.port or 6379, ssl=tls)
+    conn = await _open(redis)
     try:
         auth = auth_command(redis)
         for command_args in ([auth] if auth else []) + [["PING"]]:
-            writer.write(resp(command_args))
-            await writer.drain()
-            reply = await reader.readline()
+            reply = await _command(conn, command_args)
         return reply.startswith(b"+PONG")
     finally:
-        writer.close()
+        conn[1].close()
+
+
+class RedisProbe:
+    """``redis_answers`` over one connection kept open between probes.
+
+    ``/ready`` is polled every few seconds by every orchestrator and scraper: a new
+    connection per probe would churn the server's clients. The connection is
+    opened (and authenticated) on first use and dropped after any failure or
+    timeout, so the next probe starts clean.
+    """
+
+    def __init__(self, redis: RedisSettings, timeout_s: float = CHECK_TIMEOUT_S) -> None:
+        self._redis = redis
+        self._timeout_s = timeout_s
+        self._conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self._lock = asyncio.Lock()
+
+    async def answers(self) -> bool:
+        async with self._lock:
+            ok = await _with_timeout(self._ping(), self._timeout_s)
+            if not ok:
+                self.close()
+            return ok
+
+    async def _ping(self) -> bool:
+        if self._conn is None:
+            self._conn = await _open(self._redis)
+            auth = auth_command(self._redis)
+            if auth and not (await _command(self._conn, auth)).startswith(b"+OK"):
+                return False
+        return (await _command(self._conn, ["PING"])).startswith(b"+PONG")
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn[1].close()
+
+
+async def _open(redis: RedisSettings) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    url = urlsplit(redis.url.reveal())
+    if url.scheme == "unix":
+        return await asyncio.open_unix_connection(url.path)
+    context = ssl.create_default_context(cafile=redis.ssl_ca_file)
+    tls = context if url.scheme == "rediss" else None
+    return await asyncio.open_connection(url.hostname, url.port or 6379, ssl=tls)
+
+
+async def _command(
+    conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], args: Sequence[str]
+) -> bytes:
+    reader, writer = conn
+    writer.write(resp(args))
+    await writer.drain()
+    return await reader.readline()
 
 
 async def _with_timeout(check: Awaitable[bool], timeout_s: float) -> bool:

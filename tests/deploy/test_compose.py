@@ -61,6 +61,9 @@ def test_workers_and_generator_use_the_vane_image(model: dict[str, Any]) -> None
         assert service["depends_on"]["kafka"]["condition"] == "service_healthy"
     for name in ("worker-1", "worker-2"):
         assert services[name]["command"] == ["worker", "-l", "info"]
+        # The default bind is loopback: a container must listen on every interface.
+        assert services[name]["environment"]["VANE_WEB_HOST"] == "0.0.0.0"
+        assert services[name]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
         assert "/ready" in " ".join(services[name]["healthcheck"]["test"])
     assert "vane replay -" in " ".join(services["generator"]["command"])
     assert (ROOT / "deploy" / "Dockerfile").is_file()

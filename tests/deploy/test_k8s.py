@@ -72,6 +72,8 @@ def test_worker_probes_limits_and_references() -> None:
     assert all(
         name.startswith(("VANE_", "KAFKA_BOOTSTRAP", "REDIS_URL")) for name in config["data"]
     )
+    # The default bind is loopback: probes and scrapes come from outside the pod.
+    assert config["data"]["VANE_WEB_HOST"] == "0.0.0.0"
     port = container["ports"][0]
     service = objects[("Service", "vane-worker")]["spec"]
     assert service["ports"][0]["targetPort"] == port["name"]

@@ -156,7 +156,7 @@ def test_lag_rises_falls_to_zero_and_a_paused_worker_stalls(
     for worker in (first, second):
         assert page(worker, "/health") == (200, {"status": "alive"})
         _, body = wait_until(lambda w=worker: _ready(w), 20, 0.2, "/ready answering 200")
-        assert body["checks"] == {"partitions": True, "kafka": True, "redis": True}
+        assert body["checks"] == {"partitions": True, "kafka": True, "redis": True, "store": True}
 
     # A replay: produced faster than two workers score, so lag builds up.
     bodies = [random_body(random.Random(11), n) for n in range(REPLAY)]
