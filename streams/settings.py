@@ -16,6 +16,7 @@ held in ``Secret`` and never appear in ``repr``, ``str`` or ``describe()``.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -73,6 +74,15 @@ def _port(raw: str) -> int:
     return value
 
 
+def _bootstrap(raw: str) -> str:
+    servers = [s.strip() for s in raw.split(",")]
+    for server in servers:
+        host, _, port = server.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) <= 65535:
+            raise ValueError("must be host:port[,host:port...], e.g. 127.0.0.1:9092")
+    return ",".join(servers)
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip().upper()
@@ -111,7 +121,7 @@ def _env(parse: Callable[[str], Any], fallback: str | None = None) -> Any:
 class KafkaSettings:
     """Where the brokers are, how to authenticate, and consumer-group timings."""
 
-    bootstrap: str = field(default="127.0.0.1:9092", metadata=_env(str, "KAFKA_BOOTSTRAP"))
+    bootstrap: str = field(default="127.0.0.1:9092", metadata=_env(_bootstrap, "KAFKA_BOOTSTRAP"))
     security_protocol: str = field(
         default="PLAINTEXT",
         metadata=_env(_choice("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")),
@@ -240,6 +250,28 @@ def env_name(section: str, field_name: str) -> str:
     return f"{PREFIX}{middle + '_' if middle else ''}{field_name.upper()}"
 
 
+def variable_names() -> frozenset[str]:
+    """Every ``VANE_*`` variable a setting reads, from the sections' fields themselves."""
+    return frozenset(
+        env_name(section, f.name)
+        for section, kind in _SECTIONS.items()
+        for f in dataclasses.fields(kind)
+    )
+
+
+def unknown_variables(
+    environ: Mapping[str, str], also: frozenset[str] = frozenset()
+) -> list[tuple[str, str | None]]:
+    """``VANE_*`` names that no setting reads (nor ``also``), each with the closest known one.
+
+    ``unknown_variables({"VANE_KAFKA_BOOTSTRAPS": "h:1"})`` is
+    ``[("VANE_KAFKA_BOOTSTRAPS", "VANE_KAFKA_BOOTSTRAP")]``.
+    """
+    known = variable_names()
+    strays = sorted(n for n in environ if n.startswith(PREFIX) and n not in known | also)
+    return [(n, next(iter(difflib.get_close_matches(n, known, n=1)), None)) for n in strays]
+
+
 def _read_section(section: str, kind: type[Any], env: Mapping[str, str]) -> Any:
     values: dict[str, Any] = {}
     for f in dataclasses.fields(kind):
@@ -252,7 +284,8 @@ def _read_section(section: str, kind: type[Any], env: Mapping[str, str]) -> Any:
             values[f.name] = f.metadata["parse"](raw)
         except ValueError as exc:
             shown = MASK if "password" in f.name or f.name == "url" else repr(raw)
-            raise ConfigError(f"{name}={shown}: {exc}") from exc
+            given = name if env.get(name) or not fallback else fallback
+            raise ConfigError(f"{given}={shown}: {exc}") from exc
     return kind(**values)
 
 
