@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 
 MAX_BYTES = 8 * 1024 * 1024
 
 Record = tuple[bytes | None, bytes | None]
 
 
-def create_topics(bootstrap: str, names: Sequence[str], partitions: int = 4) -> None:
+def create_topics(
+    bootstrap: str,
+    names: Sequence[str],
+    partitions: int = 4,
+    configs: Mapping[str, str] | None = None,
+) -> None:
+    """Create topics (``configs``: topic settings, e.g. ``{"cleanup.policy": "compact"}``)."""
+
     async def run() -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         await admin.start()
         try:
-            await admin.create_topics([NewTopic(n, partitions, 1) for n in names])
+            settings = dict(configs or {})
+            await admin.create_topics(
+                [NewTopic(n, partitions, 1, topic_configs=settings) for n in names]
+            )
         finally:
             await admin.close()
 
@@ -83,18 +94,32 @@ def produce_keyed(
 def committed(
     bootstrap: str, group: str, partitions: Sequence[tuple[str, int]]
 ) -> dict[tuple[str, int], int]:
-    """The group's committed offsets (always pass the partitions: Tansu needs them)."""
+    """The group's committed offsets (always pass the partitions: Tansu needs them).
+
+    Asked again for up to 30 s while the broker answers "not yet" (a fresh Apache
+    Kafka creates its offsets topic, and the group's coordinator, on first use).
+    """
     from aiokafka.structs import TopicPartition
 
-    async def run() -> dict[tuple[str, int], int]:
+    async def ask() -> dict[TopicPartition, Any]:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         await admin.start()
         try:
             tps = [TopicPartition(t, p) for t, p in partitions]
-            offsets = await admin.list_consumer_group_offsets(group, partitions=tps)
+            return dict(await admin.list_consumer_group_offsets(group, partitions=tps))
         finally:
             await admin.close()
-        return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+
+    async def run() -> dict[tuple[str, int], int]:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                offsets = await ask()
+                return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
+            except KafkaError as exc:
+                if not exc.retriable or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.5)
 
     return asyncio.run(run())
 

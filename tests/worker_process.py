@@ -33,7 +33,7 @@ def worker_env(infra: Infra, unique: str, topics: dict[str, str], tmp: Path) -> 
     env |= {"VANE_APP_ID": f"vane-test-{unique}", "VANE_DATA_DIR": str(tmp / "data")}
     env |= {"KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "REDIS_URL": infra.redis_url}
     env |= {"VANE_REDIS_KEY_PREFIX": f"t{unique}"}
-    return env
+    return env | infra.worker_env
 
 
 class WorkerProcess:

@@ -1,4 +1,5 @@
-"""The embedded stack starts, answers, and leaves no process behind however it ends."""
+"""The embedded stack starts, answers, and leaves no process behind however it ends,
+with either broker (Tansu, or Apache Kafka when ``make kafka`` fetched it)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from streams.devtools.embedded import EmbeddedStack
+from streams.devtools.embedded import Broker, EmbeddedStack
+from streams.kafka.probe import answers_blocking as kafka_answers
 from streams.store.probe import answers_at as redis_answers
 from tests import kafka_helpers as kafka
 from tests.worker_process import wait_until
@@ -28,8 +31,8 @@ def alive(pid: int) -> bool:
         return stat.read().split(")")[-1].split()[0] != "Z"
 
 
-def test_stack_answers_and_stops_cleanly() -> None:
-    with EmbeddedStack() as stack:
+def test_stack_answers_and_stops_cleanly(embedded_broker: Broker) -> None:
+    with EmbeddedStack(broker=embedded_broker) as stack:
         pids = stack.pids()
         assert len(pids) == 2
         kafka.create_topics(stack.kafka_bootstrap, ["ping"], partitions=1)
@@ -55,7 +58,7 @@ def test_stack_stops_when_the_body_fails() -> None:
 
 SCRIPT = """
 import sys, time
-from streams.devtools.embedded import EmbeddedStack
+from streams.devtools.embedded import Broker, EmbeddedStack
 stack = EmbeddedStack().start()
 print(*stack.pids(), flush=True)
 time.sleep(120)
@@ -74,22 +77,38 @@ def test_servers_die_with_a_killed_parent() -> None:
     wait_until(lambda: not any(alive(p) for p in pids), timeout_s=10, what="orphans to exit")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_vane_stack_command_prints_urls_and_cleans_up(sig: int) -> None:
-    argv = [sys.executable, "-m", "streams.cli", "stack"]
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_vane_stack_command_prints_urls_and_cleans_up(embedded_broker: Broker, sig: int) -> None:
+    argv = [sys.executable, "-m", "streams.cli", "stack", "--broker", embedded_broker]
+    want = {"KAFKA_BOOTSTRAP", "REDIS_URL"}
+    if embedded_broker == "kafka":  # the group session timeout Apache Kafka accepts
+        want.add("VANE_KAFKA_SESSION_TIMEOUT_S")
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(3)]
+        lines = [proc.stdout.readline() for _ in range(1 + len(want))]
         exports = dict(line.removeprefix("export ").strip().split("=", 1) for line in lines[1:])
-        assert set(exports) == {"KAFKA_BOOTSTRAP", "REDIS_URL"}
+        assert set(exports) == want, lines
         port = int(exports["REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
         assert redis_answers("127.0.0.1", port)
+        assert kafka_answers(int(exports["KAFKA_BOOTSTRAP"].rsplit(":", 1)[1]))
         children = descendants(proc.pid)
-        assert len(children) == 2
+        assert len(children) == 2, "the broker and valkey"
         proc.send_signal(sig)
-        assert proc.wait(timeout=15) == 0
+        assert proc.wait(timeout=30) == 0
     time.sleep(0.1)
     assert not [pid for pid in children if alive(pid)]
+
+
+def test_vane_stack_without_kafka_jars_says_to_run_make_kafka(tmp_path: Path) -> None:
+    env = {**os.environ, "VANE_KAFKA_HOME": str(tmp_path / "nothing")}
+    argv = [sys.executable, "-m", "streams.cli", "stack", "--broker", "kafka"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr  # one line, no traceback
+    assert "no Apache Kafka jars" in lines[0]
+    assert "run `make kafka` first" in lines[0]
 
 
 def descendants(pid: int) -> list[int]:

@@ -47,8 +47,8 @@ def test_kafka_check_answers_for_a_broker_and_not_for_a_closed_port(infra: Infra
     assert asyncio.run(kafka_answers(KafkaSettings(bootstrap=both)))
 
 
-def test_redis_check_answers_for_a_server_and_not_for_a_closed_port(infra: Infra) -> None:
-    assert asyncio.run(redis_answers(RedisSettings(url=Secret(infra.redis_url))))
+def test_redis_check_answers_for_a_server_and_not_for_a_closed_port(store_redis: str) -> None:
+    assert asyncio.run(redis_answers(RedisSettings(url=Secret(store_redis))))
     closed = Secret(f"redis://127.0.0.1:{free_port()}/0")
     assert not asyncio.run(redis_answers(RedisSettings(url=closed)))
 

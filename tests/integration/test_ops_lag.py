@@ -1,6 +1,7 @@
 """Lag and partition status on /metrics, scraped from real workers on real servers.
 
-Two workers share the group. A replay makes the lag rise, then fall to 0 with
+First the lag reader's end offsets against the true end of the log, on each
+broker. Then two workers share the group. A replay makes the lag rise, then fall to 0 with
 every partition OK; then one worker is paused with SIGSTOP while events keep
 arriving, and the other one, which reports every partition of the group,
 shows the paused worker's partitions as STALL until the group hands them over.
@@ -8,6 +9,7 @@ shows the paused worker's partitions as STALL until the group hands them over.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -21,8 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from streams import codec
+from streams.kafka.lag_reader import KafkaReader, Reading
+from streams.settings import KafkaSettings
 from tests import kafka_helpers as kafka
 from tests.infra import Infra
 from tests.reference import random_body
@@ -127,6 +133,51 @@ class Trickle(threading.Thread):
             self.n += len(bodies)
             kafka.produce_keyed(self.bootstrap, records(bodies, self.topics))
             self.halt.wait(0.2)
+
+
+async def _read_lag(bootstrap: str, group: str, topic: str) -> dict[TopicPartition, Reading]:
+    """One round of the reader, tried again while the broker says "not yet" (on a fresh
+    Apache Kafka the offsets topic and its coordinator appear on first use)."""
+    reader = KafkaReader(KafkaSettings(bootstrap=bootstrap), group, [topic])
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                return await reader.read(timeout_s=10)
+            except KafkaError as exc:
+                if not exc.retriable or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.5)
+    finally:
+        await reader.close()
+
+
+async def _end_offsets(bootstrap: str, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        return dict(await consumer.end_offsets(tps))
+    finally:
+        await consumer.stop()
+
+
+def test_the_reader_ends_at_the_true_end_of_the_log(infra: Infra, unique: str) -> None:
+    """Three batches per partition: Tansu answers ListOffsets with the last batch's base
+    offset + 1 (INFRA.md), so the reader takes the fetch's high watermark; that must be
+    the end on Apache Kafka too, where ``end_offsets`` is right and agrees with it."""
+    topic = f"lagged-{unique}"
+    kafka.create_topics(infra.kafka_bootstrap, [topic], partitions=2)
+    ends: dict[tuple[str, int], int] = {}
+    for batch in range(3):
+        keys = [f"k{n}".encode() for n in range(batch * 10, batch * 10 + 10)]
+        ends |= kafka.produce_keyed(infra.kafka_bootstrap, [(topic, k, b"v") for k in keys])
+    assert sum(ends.values()) == 30
+    readings = asyncio.run(_read_lag(infra.kafka_bootstrap, f"never-{unique}", topic))
+    assert {(tp.topic, tp.partition): r.end for tp, r in readings.items()} == ends
+    assert all(r.committed == 0 for r in readings.values()), "no commit: from the start"
+    if not infra.tansu:
+        listed = asyncio.run(_end_offsets(infra.kafka_bootstrap, list(readings)))
+        assert {(tp.topic, tp.partition): end for tp, end in listed.items()} == ends
 
 
 @pytest.fixture

@@ -1,6 +1,9 @@
 """The lag sampler alone against a real broker: figures, lag in seconds, and an outage.
 
-Its own embedded broker, because the test pauses it (SIGSTOP) to play an outage.
+Its own embedded broker, because the test pauses it (SIGSTOP) to play an outage:
+Tansu, then Apache Kafka (the JVM paused the same way). On both, the end offset
+the reader takes from the fetch response is the true end of the log (on Tansu,
+``end_offsets`` is not: INFRA.md).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
-from streams.devtools.embedded import EmbeddedStack
+from streams.devtools.embedded import Broker, EmbeddedStack
 from streams.kafka.lag_reader import KafkaReader
 from streams.metrics import Metrics
 from streams.ops.lag import LagRules, Status
@@ -30,7 +33,11 @@ TICK_BOUND_S = 30.0  # generous: a tick on a paused broker must end, however slo
 
 
 async def _commit(bootstrap: str, group: str, offsets: dict[TopicPartition, int]) -> None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    # No auto-commit: closing would commit the consumer's position, the end of the log
+    # on Apache Kafka (its "latest" reset is right), over the offset committed here.
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     consumer.assign(list(offsets))
     try:
@@ -49,8 +56,10 @@ async def _until_healthy(sampler: LagSampler, timeout_s: float) -> float:
         await asyncio.sleep(RULES.interval_s)
 
 
-def test_sampler_reads_lag_and_survives_a_broker_outage(tmp_path: Path) -> None:
-    with EmbeddedStack(tmp_path) as stack:
+def test_sampler_reads_lag_and_survives_a_broker_outage(
+    tmp_path: Path, embedded_broker: Broker
+) -> None:
+    with EmbeddedStack(tmp_path, broker=embedded_broker) as stack:
         bootstrap = stack.kafka_bootstrap
         kafka.create_topics(bootstrap, ["orders-x", "refunds-x"], partitions=2)
         kafka.produce(bootstrap, "orders-x", [(b"k0", b"old")])  # key k0 -> one partition
@@ -77,14 +86,14 @@ def test_sampler_reads_lag_and_survives_a_broker_outage(tmp_path: Path) -> None:
             others = [v for k, v in sampler.views.items() if k != tp]
             assert all(v.lag == 0 and v.lag_seconds == 0.0 for v in others)
 
-            assert stack.kafka.process is not None
-            os.kill(stack.kafka.process.pid, signal.SIGSTOP)
+            assert stack.kafka_pid
+            os.kill(stack.kafka_pid, signal.SIGSTOP)
             try:
                 # A tick on a dead broker gives up by its own timeout: bounded, never hung.
                 await asyncio.wait_for(sampler.tick(), timeout=TICK_BOUND_S)
                 assert sampler._failing
             finally:
-                os.kill(stack.kafka.process.pid, signal.SIGCONT)
+                os.kill(stack.kafka_pid, signal.SIGCONT)
             recovered_after = await _until_healthy(sampler, 30)
             print(f"sampler read Kafka again {recovered_after:.1f}s after the broker resumed")
             for _ in range(RULES.window):

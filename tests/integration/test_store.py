@@ -25,7 +25,6 @@ from streams.events import SourcedEvent, Stream
 from streams.intake.contract import parse
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore, day_of
-from tests.infra import Infra
 from tests.reference import read_all, reference
 from tests.samples import STREAM_OF_TYPE, TYPES, sample
 
@@ -43,10 +42,10 @@ def valkey_cluster() -> Iterator[str]:
 
 
 @pytest.fixture(params=["standalone", "cluster"])
-def redis_url(request: pytest.FixtureRequest, infra: Infra) -> str:
+def redis_url(request: pytest.FixtureRequest, store_redis: str) -> str:
     if request.param == "cluster":
         return str(request.getfixturevalue("valkey_cluster"))
-    return infra.redis_url
+    return store_redis
 
 
 # --- events and the Kafka log ---------------------------------------------------------

@@ -31,7 +31,6 @@ from streams.semantics import Deduper, newer, too_late
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore
 from streams.store.encoding import position
-from tests.infra import Infra
 from tests.samples import sample
 
 pytestmark = pytest.mark.integration
@@ -172,7 +171,7 @@ def _expected(batches: list[list[Message]], dedupe: Deduper) -> list[Any]:
     seed=st.integers(0, 2**32),
 )
 def test_the_store_keeps_the_written_rules(
-    infra: Infra, bodies: list[dict[str, Any]], seed: int
+    store_redis: str, bodies: list[dict[str, Any]], seed: int
 ) -> None:
     rng = random.Random(seed)
     log: list[list[Message]] = [[], []]
@@ -181,11 +180,11 @@ def test_the_store_keeps_the_written_rules(
         part.append(Message(log.index(part), len(part), body))
     batches = list(deliveries(log, rng))
     want = _expected(batches, Deduper(HORIZON_MS))
-    got = asyncio.run(_run(infra.redis_url, batches, HORIZON_MS / 1000))
+    got = asyncio.run(_run(store_redis, batches, HORIZON_MS / 1000))
     assert got == want
 
 
-def test_markers_expire_after_the_horizon_in_both(infra: Infra) -> None:
+def test_markers_expire_after_the_horizon_in_both(store_redis: str) -> None:
     """A duplicate inside the horizon is dropped; after it, the same id counts again."""
     body = sample("order.paid", event_id="e1", order_id="o1")
     first, again, later = (Message(0, offset, body) for offset in (0, 1, 2))
@@ -195,7 +194,7 @@ def test_markers_expire_after_the_horizon_in_both(infra: Infra) -> None:
     async def run() -> tuple[list[int], list[int]]:
         prefix = f"t{uuid.uuid4().hex[:12]}"
         settings_ = RedisSettings(
-            url=Secret(infra.redis_url), key_prefix=prefix, dedupe_horizon_s=horizon_s
+            url=Secret(store_redis), key_prefix=prefix, dedupe_horizon_s=horizon_s
         )
         store = await WindowStore.connect(settings_)
         got: list[int] = []
@@ -208,7 +207,7 @@ def test_markers_expire_after_the_horizon_in_both(infra: Infra) -> None:
             return got, want
         finally:
             await store.close()
-            await _forget(infra.redis_url, prefix)
+            await _forget(store_redis, prefix)
 
     got, want = asyncio.run(run())
     assert got == want == [0, 1, 0]
@@ -219,7 +218,7 @@ def test_markers_expire_after_the_horizon_in_both(infra: Infra) -> None:
     [["A1", "a1"], ["a1", "A1"], ["a.1", "a-1", "a:1"], ["Z", "z", "B1"], ["b1", "a1"]],
     ids=lambda ids: ",".join(ids),
 )
-def test_a_tie_on_ts_goes_to_the_larger_event_id(infra: Infra, ids: list[str]) -> None:
+def test_a_tie_on_ts_goes_to_the_larger_event_id(store_redis: str, ids: list[str]) -> None:
     """Same ts, one product: the label of the largest event_id (by code point) is kept."""
     ts = BASE_MS + DAY_MS
     bodies = [
@@ -228,7 +227,7 @@ def test_a_tie_on_ts_goes_to_the_larger_event_id(infra: Infra, ids: list[str]) -
         for n, i in enumerate(ids)
     ]  # fmt: skip
     batches = [[Message(0, n, body)] for n, body in enumerate(bodies)]
-    got = asyncio.run(_run(infra.redis_url, batches, HORIZON_MS / 1000))
+    got = asyncio.run(_run(store_redis, batches, HORIZON_MS / 1000))
     want = _expected(batches, Deduper(HORIZON_MS))
     assert got == want
     assert got[-1][("product", "p1")]["category"] == f"g{ids.index(max(ids))}"

@@ -11,8 +11,13 @@ version="$(sed -n 's:.*<kafka\.version>\(.*\)</kafka\.version>.*:\1:p' "$pom" | 
 home="$root/.vane/kafka/$version"
 stamp="$home/fetched.stamp"
 rel=".vane/kafka/$version/libs"
+note="$root/.vane/kafka/skipped"  # the reason, for the tests' skip and `vane stack --broker kafka`
 
-skip() { echo "kafka: $1: the Apache Kafka test tier is skipped"; exit 0; }
+skip() {
+  echo "kafka: $1: the Apache Kafka test tier is skipped"
+  mkdir -p "$(dirname "$note")" && echo "$1" >"$note"
+  exit 0
+}
 
 [ -n "$version" ] || skip "no <kafka.version> in $pom"
 
@@ -22,7 +27,7 @@ found="$("$java" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head 
 major="${found#1.}"; major="${major%%[.+-]*}"
 [[ "$major" =~ ^[0-9]+$ ]] && [ "$major" -ge 17 ] || skip "no Java 17+ (found ${found:-none} at $(command -v "$java"))"
 
-if [ -f "$stamp" ]; then echo "kafka: Apache Kafka $version jars in $rel"; exit 0; fi
+if [ -f "$stamp" ]; then rm -f "$note"; echo "kafka: Apache Kafka $version jars in $rel"; exit 0; fi
 command -v mvn >/dev/null 2>&1 || skip "no mvn (Maven) on PATH"
 
 rm -rf "$home/libs" "$home"/classes-*.jsa  # an archive of other jars is useless
@@ -37,4 +42,5 @@ if ! ls "$home/libs"/kafka_2.13-*.jar >/dev/null 2>&1; then
   skip "mvn ran but $rel holds no kafka_2.13 jar"
 fi
 date -u +%FT%TZ >"$stamp"
+rm -f "$note"
 echo "kafka: Apache Kafka $version jars in $rel"
