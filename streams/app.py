@@ -10,7 +10,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import ProducerT
 
 from streams.kafka import fastpath
-from streams.kafka.clients import idempotence_refused, sasl_credentials, ssl_context
+from streams.kafka.clients import idempotence_refused, sasl_credentials
+from streams.kafka.tls import ssl_context
 from streams.settings import KafkaSettings, Settings
 
 log = logging.getLogger(__name__)

@@ -22,6 +22,7 @@ from aiokafka.errors import KafkaError
 
 from streams.errors import ConfigError, KafkaUnavailable
 from streams.kafka.probe import refuse_non_kafka
+from streams.kafka.tls import ssl_context
 from streams.settings import KafkaSettings, env_name
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -30,14 +31,6 @@ PROBE_TIMEOUT_MS = 5000
 # Library practice: aiokafka's own error lines are not printed by tools that set no
 # logging up; start() reports the failure itself, with its cause, on one line.
 logging.getLogger("aiokafka").addHandler(logging.NullHandler())
-
-
-def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext:
-    """TLS context: the configured CA, and a client certificate when set."""
-    context = ssl.create_default_context(cafile=kafka.ssl_cafile)
-    if kafka.ssl_certfile is not None:
-        context.load_cert_chain(kafka.ssl_certfile, kafka.ssl_keyfile)
-    return context
 
 
 def client_options(kafka: KafkaSettings) -> dict[str, Any]:

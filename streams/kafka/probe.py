@@ -22,6 +22,7 @@ from collections.abc import Awaitable
 from typing import Final, Literal
 
 from streams.errors import KafkaUnavailable
+from streams.kafka.tls import ssl_context
 from streams.settings import KafkaSettings
 
 CHECK_TIMEOUT_S: Final = 1.0
@@ -108,8 +109,6 @@ async def _peer(server: str, context: ssl.SSLContext | None, timeout_s: float) -
 
 
 def _context(kafka: KafkaSettings) -> ssl.SSLContext | None:
-    from streams.kafka.clients import ssl_context  # clients starts with this module's check
-
     return ssl_context(kafka) if kafka.security_protocol in ("SSL", "SASL_SSL") else None
 
 
