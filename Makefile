@@ -51,7 +51,13 @@ soak: $(STAMP) ## tests/soak: fault injection (kills, restarts, stalls), about 4
 demo: $(STAMP) ## Embedded stack + a worker + events (streams/devtools/demo.py; Ctrl-C stops all)
 	$(BIN)/vane demo
 
-bench: $(STAMP) ## streams/devtools/benchmark on the embedded stack (~3-5 min): bench-results/latest.{json,png}
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) kafka ## streams/devtools/benchmark, Vane and its Quix peer on Tansu and Apache Kafka (~10-15 min): bench-results/latest.{json,png}
 	$(BIN)/vane bench --out bench-results
 
 clean: ## Remove the venv and caches

@@ -77,6 +77,18 @@ async def store(redis_url: str, records: Sequence[Record], events: int = 20_000)
     return StoreFigures(n / elapsed, round_trips / n, updates / n, *busy)
 
 
+async def apply_records(redis_url: str, prefix: str, records: Sequence[Record]) -> None:
+    """Apply ``records`` to a store under ``prefix``, in batches of 1,000 (Vane's windows
+    without a worker: what the peer's parity test compares with)."""
+    sample = [_sourced(r, i) for i, r in enumerate(records)]
+    st = await WindowStore.connect(RedisSettings(url=Secret(redis_url), key_prefix=prefix))
+    try:
+        for i in range(0, len(sample), BATCH):
+            await st.apply(sample[i : i + BATCH])
+    finally:
+        await st.close()
+
+
 async def _busy_entities(redis_url: str, orders_per_day: int = 20) -> tuple[int, int, int, int]:
     """One shop with ``orders_per_day`` orders for 90 days: its, a product's, a creator's bytes."""
     start = (int(time.time() * 1000) // DAY_MS - 95) * DAY_MS

@@ -113,3 +113,8 @@ async def follow(
 def _offset(offsets: Mapping[TopicPartition, object], tp: TopicPartition) -> int:
     meta = offsets.get(tp)
     return -1 if meta is None else int(meta.offset)  # type: ignore[attr-defined]
+
+
+def peer(env: Mapping[str, str], log_path: Path) -> Child:
+    """The Quix Streams peer of ``streams.devtools.benchmark.peer`` (same counting job)."""
+    return Child([sys.executable, "-m", "streams.devtools.benchmark.peer"], env, log_path)

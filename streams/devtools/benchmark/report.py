@@ -1,8 +1,10 @@
-"""The results: a JSON document, a summary table, a PNG chart.
+"""The results: a JSON document and the summary table (``chart`` draws the PNG).
 
 ``build(raw)`` turns a run's raw figures into the JSON document (one dict, plain
-values, ``SCHEMA`` version); ``table(doc)`` renders the summary people read;
-``chart(doc, path)`` draws throughput bars and the latency CDF.
+values, ``SCHEMA`` version): what all columns share (workload, machine, the
+in-process figures) and one section per broker under ``brokers``, each with its
+paths, figures, the peer and its parity, latency and targets. ``table(doc)``
+renders the summary people read: the brokers side by side.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ import math
 import os
 import platform
 from dataclasses import asdict
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from streams import codec
 from streams.devtools.benchmark.figures import Throughput, cdf, ratio
 
-SCHEMA = 1
+SCHEMA = 2
 KIB = 1024
 PATHS = {
     "ceiling": "(1) aiokafka + orjson (ceiling)",
@@ -27,8 +29,9 @@ PATHS = {
     "bare_fast": "(2b) bare Faust + Vane's Faust extensions",
     "scorer": "(3) full scorer, 1 worker",
     "scorer_2": "(3b) full scorer, 2 workers",
+    "peer": "(P) peer: Quix Streams, same counters",
 }
-# (key, description, target, comparison) -> evaluated against doc["figures"][key]
+# (key, description, target, comparison) -> evaluated against a column's figures[key]
 TARGETS = [
     ("scorer_to_bare", "scorer end to end >= 0.9 x bare Faust agent", 0.9, ">="),
     ("redis_round_trips_per_event", "<= 0.01 Redis round trips per event", 0.01, "<="),
@@ -37,6 +40,10 @@ TARGETS = [
     ("latency_p99_ms", "p99 event -> weight update <= 250 ms at half capacity", 250.0, "<="),
     ("scorer_per_s", "stretch: >= 30k events/s per worker process", 30_000.0, ">="),
 ]
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, digits)
 
 
 def _path(th: Throughput, ceiling: Throughput, bare: Throughput) -> dict[str, Any]:
@@ -50,38 +57,85 @@ def _path(th: Throughput, ceiling: Throughput, bare: Throughput) -> dict[str, An
     }
 
 
-def _round(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None or math.isnan(value) else round(value, digits)
+def _throughput(raw: dict[str, Any], key: str) -> Throughput:
+    value = raw[key]
+    return value if isinstance(value, Throughput) else value.throughput
 
 
 def build(raw: dict[str, Any]) -> dict[str, Any]:
     """The JSON document of one run."""
-    ceiling, bare = raw["ceiling"], raw["bare"]
-    wl, one = raw["workload"], raw["scorer"]
-    paths = {
-        key: _path(
-            raw[key] if key in ("ceiling", "bare", "bare_fast") else raw[key].throughput,
-            ceiling,
-            bare,
-        )
-        for key in PATHS
-        if key in raw
+    wl, store = raw["workload"], raw["store"]
+    columns = {name: _column(c, store) for name, c in raw["brokers"].items()}
+    return {
+        "schema": SCHEMA,
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "workload": {
+            "events": len(wl.records),
+            "by_topic": wl.counts(),
+            "distinct_keys": wl.entities(),
+            "generator": asdict(wl.config),
+        },
+        "store": _plain(asdict(store)),
+        "contract": _plain(asdict(raw["contract"])),
+        "brokers": columns,
+        "kafka_to_tansu": _across(columns),
+        "wall_s": round(raw["wall_s"], 1),
+        "load_average_after": [round(x, 2) for x in raw.get("load_average", ())],
     }
+
+
+def _across(columns: dict[str, Any]) -> dict[str, float | None]:
+    """events/s on Apache Kafka over events/s on Tansu, per path (when both ran)."""
+    if not {"tansu", "kafka"} <= set(columns):
+        return {}
+    t, k = columns["tansu"]["paths"], columns["kafka"]["paths"]
+    return {
+        key: _round(ratio(k[key]["events_per_s"], t[key]["events_per_s"]))
+        for key in PATHS
+        if key in t and key in k
+    }
+
+
+def _column(raw: dict[str, Any], store: Any) -> dict[str, Any]:
+    ceiling, bare, one = raw["ceiling"], raw["bare"], raw["scorer"]
+    paths = {key: _path(_throughput(raw, key), ceiling, bare) for key in PATHS if key in raw}
     for key in ("scorer", "scorer_2"):
         if key in raw:
             paths[key]["redis_cpu_s_per_100k"] = round(raw[key].redis_cpu_s_per_100k, 3)
             paths[key]["broker_cpu_s_per_100k"] = round(raw[key].broker_cpu_s_per_100k, 3)
-    lat, store = raw["latency"], raw["store"]
-    figures = {
-        "scorer_per_s": round(one.throughput.per_s, 1),
-        "scorer_to_bare": _round(ratio(one.throughput.per_s, bare.per_s)),
-        "scorer_to_bare_fast": _round(ratio(one.throughput.per_s, raw["bare_fast"].per_s)),
-        "scorer_to_ceiling": _round(ratio(one.throughput.per_s, ceiling.per_s), 4),
-        "two_workers_speedup": _round(
-            ratio(raw["scorer_2"].throughput.per_s, one.throughput.per_s)
+    figures = _figures(raw, store, paths)
+    return {
+        "repeats": raw["repeats"],
+        "produce_events_per_s": round(raw["produce_per_s"], 1),
+        "paths": paths,
+        "figures": figures,
+        "scorer": {k: _plain(v) for k, v in asdict(one).items() if k != "throughput"},
+        "peer": _peer(raw),
+        "latency": _latency(raw, figures),
+        "targets": _targets(figures),
+        "wall_s": round(raw["wall_s"], 1),
+    }
+
+
+def _figures(raw: dict[str, Any], store: Any, paths: dict[str, Any]) -> dict[str, Any]:
+    one, bare, lat = raw["scorer"], raw["bare"], raw["latency"]
+    per_s = one.throughput.per_s
+    two = raw.get("scorer_2")
+    peer = raw.get("peer")
+    return {
+        "scorer_per_s": round(per_s, 1),
+        "scorer_to_bare": _round(ratio(per_s, bare.per_s)),
+        "scorer_to_bare_fast": _round(ratio(per_s, raw["bare_fast"].per_s)),
+        "scorer_to_ceiling": _round(ratio(per_s, raw["ceiling"].per_s), 4),
+        "two_workers_speedup": _round(ratio(two.throughput.per_s, per_s)) if two else None,
+        "scorer_to_peer": _round(ratio(per_s, peer.throughput.per_s), 4) if peer else None,
+        "scorer_cpu_to_peer": _round(
+            ratio(one.throughput.cpu_s_per_100k, peer.throughput.cpu_s_per_100k)
         )
-        if "scorer_2" in raw
+        if peer
         else None,
+        "peer_state_kib_per_entity": _round(peer.state_bytes_per_entity / KIB) if peer else None,
         "redis_round_trips_per_event": _round(one.store_round_trips_per_event, 5),
         "redis_requests_per_event": _round(one.redis_reads_per_event, 5),
         "mean_entity_kib": _round(one.entity_bytes["mean"] / KIB),
@@ -96,42 +150,51 @@ def build(raw: dict[str, Any]) -> dict[str, Any]:
         "latency_p50_ms": _round(lat.p(50) * 1000, 1),
         "latency_p99_ms": _round(lat.p(99) * 1000, 1),
     }
+
+
+def _peer(raw: dict[str, Any]) -> dict[str, Any] | None:
+    peer = raw.get("peer")
+    if peer is None:
+        return None
+    parity = raw.get("parity")
     return {
-        "schema": SCHEMA,
-        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "what": "Quix Streams: contract + models.counting, RocksDB state per entity and day, "
+        "changelog, at-least-once, one message per changed entity per commit",
+        "events_per_s": round(peer.throughput.per_s, 1),
+        "cpu_s_per_100k": round(peer.throughput.cpu_s_per_100k, 3),
+        "broker_cpu_s_per_100k": round(peer.broker_cpu_s_per_100k, 3),
+        "entities": peer.entities,
+        "messages": peer.messages,
+        "state_bytes": peer.state_bytes,
+        "state_bytes_per_entity": round(peer.state_bytes_per_entity, 1),
+        "parity": None
+        if parity is None
+        else {
+            "entities": parity.entities,
+            "equal": parity.equal,
+            "ok": parity.ok,
+            "mismatches": parity.mismatches,
+        },
+    }
+
+
+def _latency(raw: dict[str, Any], figures: dict[str, Any]) -> dict[str, Any]:
+    lat, day = raw["latency"], raw["latency_workload"]
+    return {
+        "what": "weight update's Kafka timestamp - send time of its cause event",
         "workload": {
-            "events": len(wl.records),
-            "by_topic": wl.counts(),
-            "distinct_keys": wl.entities(),
-            "generator": asdict(wl.config),
-            "produce_events_per_s": round(raw["produce_per_s"], 1),
+            "events": len(day.records),
+            "by_topic": day.counts(),
+            "generator": asdict(day.config),
         },
-        "paths": paths,
-        "figures": figures,
-        "scorer": {k: _plain(v) for k, v in asdict(one).items() if k != "throughput"},
-        "latency": {
-            "what": "weight update's Kafka timestamp - send time of its cause event",
-            "workload": {
-                "events": len(raw["latency_workload"].records),
-                "by_topic": raw["latency_workload"].counts(),
-                "generator": asdict(raw["latency_workload"].config),
-            },
-            "offered_per_s": round(lat.offered_per_s, 1),
-            "events": lat.events,
-            "updates": lat.updates,
-            "p50_ms": figures["latency_p50_ms"],
-            "p90_ms": _round(lat.p(90) * 1000, 1),
-            "p99_ms": figures["latency_p99_ms"],
-            "max_ms": _round(max(lat.latencies_s, default=math.nan) * 1000, 1),
-            "cdf_ms": [[round(v * 1000, 1), round(f, 4)] for v, f in cdf(lat.latencies_s, 100)],
-        },
-        "store": _plain(asdict(store)),
-        "contract": _plain(asdict(raw["contract"])),
-        "targets": _targets(figures),
-        "wall_s": round(raw["wall_s"], 1),
-        "repeats": raw["options"].repeats,
-        "load_average_after": [round(x, 2) for x in raw.get("load_average", ())],
+        "offered_per_s": round(lat.offered_per_s, 1),
+        "events": lat.events,
+        "updates": lat.updates,
+        "p50_ms": figures["latency_p50_ms"],
+        "p90_ms": _round(lat.p(90) * 1000, 1),
+        "p99_ms": figures["latency_p99_ms"],
+        "max_ms": _round(max(lat.latencies_s, default=math.nan) * 1000, 1),
+        "cdf_ms": [[round(v * 1000, 1), round(f, 4)] for v, f in cdf(lat.latencies_s, 100)],
     }
 
 
@@ -153,105 +216,110 @@ def _plain(value: Any) -> Any:
 
 
 def _machine() -> dict[str, Any]:
-    return {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "faust": version("faust-streaming"),
-        "aiokafka": version("aiokafka"),
-        "redis_py": version("redis"),
-    }
+    out: dict[str, Any] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    for key, package in (
+        ("faust", "faust-streaming"),
+        ("aiokafka", "aiokafka"),
+        ("redis_py", "redis"),
+        ("quixstreams", "quixstreams"),
+    ):
+        try:
+            out[key] = version(package)
+        except PackageNotFoundError:
+            out[key] = None
+    return out
 
 
 def table(doc: dict[str, Any]) -> str:
-    """The summary: every path with its ratios, then every figure and target."""
-    head = f"path (fastest of {doc['repeats']})"
-    lines = [f"{head:44s} {'events/s':>10s} {'CPU s/100k':>11s} {'/ (1)':>8s} {'/ (2)':>7s}"]
+    """The summary: every path per broker, Vane against the peer, figures and targets."""
+    columns = doc["brokers"]
+    names = list(columns)
+    head = f"{'path':42s}" + "".join(
+        f" | {n + ' events/s':>16s} {'CPU s/100k':>10s} {'/ (2)':>6s}" for n in names
+    )
+    lines = [head]
     for key, label in PATHS.items():
-        p = doc["paths"].get(key)
-        if p is None:
+        cells = [columns[n]["paths"].get(key) for n in names]
+        if all(c is None for c in cells):
             continue
-        lines.append(
-            f"{label:44s} {p['events_per_s']:>10,.0f} {p['cpu_s_per_100k']:>11.2f} "
-            f"{p['to_ceiling']:>8.4f} {p['to_bare_faust']:>7.3f}"
+        row = f"{label:42s}"
+        for c in cells:
+            row += (
+                f" | {'-':>16s} {'-':>10s} {'-':>6s}"
+                if c is None
+                else f" | {c['events_per_s']:>16,.0f} {c['cpu_s_per_100k']:>10.2f} "
+                f"{c['to_bare_faust']:>6.3f}"
+            )
+        lines.append(row)
+    repeats = ", ".join(f"{n}: fastest of {columns[n]['repeats']}" for n in names)
+    lines += [f"({repeats})", ""]
+    for n in names:
+        lines += _versus_peer(n, columns[n]) + _column_lines(n, columns[n]) + [""]
+    if doc.get("kafka_to_tansu"):
+        across = ", ".join(f"{k} x{v}" for k, v in doc["kafka_to_tansu"].items())
+        lines += [f"events/s on Apache Kafka / on Tansu: {across}", ""]
+    lines.append(
+        f"contract decode+validate {doc['contract']['parse_per_s']:,.0f} events/s "
+        f"(decode only {doc['contract']['decode_per_s']:,.0f}); store apply alone "
+        f"{doc['store']['apply_per_s']:,.0f} events/s, "
+        f"{doc['store']['round_trips_per_event']} round trips/event"
+    )
+    lines.append("")
+    for i, t in enumerate(columns[names[0]]["targets"]):
+        marks = " ".join(
+            f"[{n}: {'met' if columns[n]['targets'][i]['met'] else 'MISSED'}"
+            f" {columns[n]['targets'][i]['value']}]"
+            for n in names
         )
-    f, lat = doc["figures"], doc["latency"]
-    s = doc["paths"]["scorer"]
+        lines.append(f"{t['target']}: {marks}")
+    lines.append(f"wall time {doc['wall_s']:.0f} s")
+    return "\n".join(lines)
+
+
+def _versus_peer(name: str, c: dict[str, Any]) -> list[str]:
+    peer, f, s = c["peer"], c["figures"], c["paths"]["scorer"]
+    if peer is None:
+        return [f"[{name}] the peer did not run"]
+    parity = peer["parity"]
+    same = (
+        "not checked"
+        if parity is None
+        else f"{parity['equal']:,}/{parity['entities']:,} entities equal"
+        + ("" if parity["ok"] else f" MISMATCH {parity['mismatches'][:2]}")
+    )
+    return [
+        f"[{name}] Vane (scorer) / peer: events/s x{f['scorer_to_peer']} "
+        f"({s['events_per_s']:,.0f} vs {peer['events_per_s']:,.0f}); CPU s per 100k "
+        f"x{f['scorer_cpu_to_peer']} ({s['cpu_s_per_100k']:.2f} vs {peer['cpu_s_per_100k']:.2f})",
+        f"[{name}] state per entity: Vane's Redis {f['mean_entity_kib']} KiB (mean, in memory); "
+        f"the peer's RocksDB {f['peer_state_kib_per_entity']} KiB on disk "
+        f"({peer['entities']:,} entities, {peer['messages']:,} counter messages); parity: {same}",
+    ]
+
+
+def _column_lines(name: str, c: dict[str, Any]) -> list[str]:
+    f, lat, s = c["figures"], c["latency"], c["paths"]["scorer"]
     speedup = f["two_workers_speedup"]
     two = (
         "not run"
         if speedup is None
-        else f"x{speedup} ({doc['paths']['scorer_2']['events_per_s']:,.0f} events/s)"
+        else f"x{speedup} ({c['paths']['scorer_2']['events_per_s']:,.0f} events/s)"
     )
-    lines += [
-        "",
-        f"scorer / bare Faust {f['scorer_to_bare']}; / bare Faust + extensions "
-        f"{f['scorer_to_bare_fast']}; / ceiling {f['scorer_to_ceiling']}",
-        f"scorer's Redis server CPU {s['redis_cpu_s_per_100k']:.2f} s/100k events; "
-        f"2 workers vs 1: {two}",
-        f"Redis round trips per event (store's apply pipelines): "
-        f"{f['redis_round_trips_per_event']}; every request the server read: "
-        f"{f['redis_requests_per_event']} per event",
-        f"Redis bytes per entity (windows + state): mean {f['mean_entity_kib']} KiB, "
-        f"p99 {f['p99_entity_kib']} KiB, max {f['max_entity_kib']} KiB; busy shop after 90 "
-        f"days: {f['busy_shop_kib']} KiB; used_memory growth {f['redis_bytes_per_event']} B/event",
-        f"weight updates: {f['weight_updates']:,} ({f['weight_updates_per_s']:,.0f}/s)",
-        f"latency event -> weight update at {lat['offered_per_s']:,.0f} events/s offered "
-        f"(half capacity), {lat['updates']:,} updates: p50 {lat['p50_ms']} ms, "
-        f"p90 {lat['p90_ms']} ms, p99 {lat['p99_ms']} ms",
-        f"contract decode+validate {doc['contract']['parse_per_s']:,.0f} events/s "
-        f"(decode only {doc['contract']['decode_per_s']:,.0f}); store apply alone "
-        f"{doc['store']['apply_per_s']:,.0f} events/s, "
-        f"{doc['store']['round_trips_per_event']} round trips/event",
-        "",
+    return [
+        f"[{name}] scorer / bare Faust {f['scorer_to_bare']}; / bare Faust + extensions "
+        f"{f['scorer_to_bare_fast']}; / ceiling {f['scorer_to_ceiling']}; 2 workers vs 1: {two}",
+        f"[{name}] scorer's Redis server CPU {s['redis_cpu_s_per_100k']:.2f} s/100k events, "
+        f"broker CPU {s['broker_cpu_s_per_100k']:.2f}; Redis round trips per event "
+        f"{f['redis_round_trips_per_event']} (every request: {f['redis_requests_per_event']})",
+        f"[{name}] Redis bytes per entity: mean {f['mean_entity_kib']} KiB, p99 "
+        f"{f['p99_entity_kib']}, max {f['max_entity_kib']}; busy shop after 90 days "
+        f"{f['busy_shop_kib']} KiB; used_memory growth {f['redis_bytes_per_event']} B/event",
+        f"[{name}] weight updates {f['weight_updates']:,} ({f['weight_updates_per_s']:,.0f}/s); "
+        f"latency at {lat['offered_per_s']:,.0f} events/s offered, {lat['updates']:,} updates: "
+        f"p50 {lat['p50_ms']} ms, p90 {lat['p90_ms']} ms, p99 {lat['p99_ms']} ms",
     ]
-    for t in doc["targets"]:
-        lines.append(f"[{'met' if t['met'] else 'MISSED':>6s}] {t['target']}: {t['value']}")
-    lines.append(f"wall time {doc['wall_s']:.0f} s")
-    return "\n".join(lines)
 
 
 def write_json(doc: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(codec.dumps_pretty(doc) + b"\n")
-
-
-def chart(doc: dict[str, Any], path: Path) -> None:
-    """Throughput bars (log scale, ratios to (2) on the bars) and the latency CDF."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (bars, curve) = plt.subplots(1, 2, figsize=(11, 4.8), dpi=80)
-    keys = [k for k in PATHS if k in doc["paths"]]
-    rates = [doc["paths"][k]["events_per_s"] for k in keys]
-    labels = [PATHS[k].split(" ", 1)[0] for k in keys]
-    drawn = bars.bar(labels, rates, color=["#888", "#4a7", "#2a5", "#36c", "#139"][: len(keys)])
-    bars.set_yscale("log")
-    bars.set_ylabel("events/s (log)")
-    bars.set_title("throughput, same workload")
-    for rect, key in zip(drawn, keys, strict=True):
-        p = doc["paths"][key]
-        bars.annotate(
-            f"{p['events_per_s']:,.0f}\n{p['to_bare_faust']:.2f}x (2)",
-            (rect.get_x() + rect.get_width() / 2, rect.get_height()),
-            ha="center", va="bottom", fontsize=8,
-        )  # fmt: skip
-    bars.set_ylim(bottom=min(rates) / 4, top=max(rates) * 3)
-    bars.set_xlabel("\n".join(PATHS[k] for k in keys), fontsize=7, loc="left")
-    points = doc["latency"]["cdf_ms"]
-    curve.plot([p[0] for p in points], [p[1] for p in points], color="#36c")
-    curve.axvline(250, color="#c33", linestyle="--", linewidth=1, label="target p99 250 ms")
-    curve.legend(loc="lower right", fontsize=8)
-    curve.set_xlabel("event -> weight update (ms)")
-    curve.set_ylabel("fraction of updates")
-    lat = doc["latency"]
-    curve.set_title(
-        f"latency at {lat['offered_per_s']:,.0f} events/s: p50 {lat['p50_ms']} / "
-        f"p99 {lat['p99_ms']} ms", fontsize=10,
-    )  # fmt: skip
-    curve.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)

@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from streams.devtools.benchmark import probe, process, profile
 from streams.devtools.benchmark.figures import Throughput, percentile, steady
-from streams.devtools.embedded import EmbeddedStack
+from streams.devtools.benchmark.stack import BenchStack
 from streams.events import Stream
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore
@@ -30,7 +30,7 @@ TIMEOUT_S = 300.0
 class Target:
     """Where a run reads and writes: input topics, its own group, prefix and outputs."""
 
-    stack: EmbeddedStack
+    stack: BenchStack
     inputs: Mapping[Stream, str]
     run: str
     workdir: Path
@@ -56,7 +56,7 @@ class Target:
         return env
 
 
-def target(stack: EmbeddedStack, inputs: Mapping[Stream, str], workdir: Path) -> Target:
+def target(stack: BenchStack, inputs: Mapping[Stream, str], workdir: Path) -> Target:
     return Target(stack, inputs, uuid.uuid4().hex[:8], workdir)
 
 
@@ -84,10 +84,9 @@ async def run_workers(
     With ``profile_to``, py-spy samples the first worker and that file gets the
     summary (``profile.summary``); the folded stacks stay in the work directory.
     """
-    servers = [p for p in (t.stack.kafka.process, t.stack.redis.process) if p is not None]
-    port = t.stack.redis.port
+    port, pids = t.stack.redis_port, (t.stack.broker_pid, t.stack.redis_pid)
     before = probe.info(port)
-    broker0, redis0 = (process.Child.cpu_of(p.pid) for p in servers)
+    broker0, redis0 = (process.Child.cpu_of(pid) for pid in pids)
     children = [
         process.vane_worker(t.env(), t.workdir / f"worker-{t.run}-{i}.log") for i in range(workers)
     ]
@@ -103,7 +102,7 @@ async def run_workers(
             spy.wait(timeout=30)
             text = folded.read_text() if folded.exists() else ""
             profile_to.write_text(profile.summary(text))
-    broker1, redis1 = (process.Child.cpu_of(p.pid) for p in servers)
+    broker1, redis1 = (process.Child.cpu_of(pid) for pid in pids)
     after = probe.info(port)
     total = sum(ends.values())
     th = steady(samples, total)
@@ -161,7 +160,7 @@ async def _entity_bytes(t: Target) -> dict[str, float]:
         names = [f(*key) for key in keys for f in (store.entity_key, store.state_key)]
     finally:
         await store.close()
-    used = probe.memory_usage(t.stack.redis.port, names)
+    used = probe.memory_usage(t.stack.redis_port, names)
     sizes: dict[str, list[float]] = {}
     for i, (entity_type, _) in enumerate(keys):
         sizes.setdefault(entity_type, []).append(float(used[2 * i] + used[2 * i + 1]))

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from streams.devtools.benchmark import report
+from streams.devtools.benchmark import chart, report
 from streams.devtools.benchmark.figures import Throughput
 from streams.devtools.benchmark.inprocess import ContractFigures, StoreFigures
 from streams.devtools.benchmark.latency import LatencyRun
+from streams.devtools.benchmark.peer_bench import Parity, PeerRun
 from streams.devtools.benchmark.run import Options
 from streams.devtools.benchmark.scorer import ScorerRun
 from streams.devtools.benchmark.workload import Record, Workload
@@ -33,6 +34,27 @@ def _scorer(per_s: float) -> ScorerRun:
     )
 
 
+def _column(scorer_per_s: float) -> dict[str, Any]:
+    records = [
+        Record(Stream.ORDERS, b"o1", b"{}", "e1"),
+        Record(Stream.SHIPPING, b"o1", b"{}", "e2"),
+    ]
+    return {
+        "repeats": 2,
+        "produce_per_s": 50_000.0,
+        "latency_workload": Workload(records, GeneratorConfig(days=1)),
+        "ceiling": Throughput(200_000, 1.0, 1.0),
+        "bare": Throughput(200_000, 20.0, 17.0),
+        "bare_fast": Throughput(200_000, 8.0, 6.0),
+        "scorer": _scorer(scorer_per_s),
+        "scorer_2": _scorer(scorer_per_s * 1.5),
+        "peer": PeerRun(Throughput(200_000, 4.0, 2.0), 0.3, 1_000, 512_000, 5_000),
+        "parity": Parity(1_000, 1_000),
+        "latency": LatencyRun(2_500.0, 50_000, 4, [0.1, 0.2, 0.3, 0.4]),
+        "wall_s": 90.0,
+    }
+
+
 @pytest.fixture
 def raw() -> dict[str, Any]:
     records = [
@@ -40,27 +62,19 @@ def raw() -> dict[str, Any]:
         Record(Stream.SHIPPING, b"o1", b"{}", "e2"),
         Record(Stream.LIVESTREAM, b"r1", b"{}", "e3"),
     ]
-    config = GeneratorConfig(days=1)
     return {
         "options": Options(),
-        "workload": Workload(records, config),
-        "latency_workload": Workload(records[:2], config),
-        "produce_per_s": 50_000.0,
+        "workload": Workload(records, GeneratorConfig(days=1)),
         "contract": ContractFigures(decode_per_s=1_000_000.0, parse_per_s=300_000.0),
         "store": StoreFigures(16_000.0, 0.002, 2.5, 2_432, 900, 800, 20),
-        "ceiling": Throughput(200_000, 1.0, 1.0),
-        "bare": Throughput(200_000, 20.0, 17.0),
-        "bare_fast": Throughput(200_000, 8.0, 6.0),
-        "scorer": _scorer(5_000.0),
-        "scorer_2": _scorer(7_500.0),
-        "latency": LatencyRun(2_500.0, 50_000, 4, [0.1, 0.2, 0.3, 0.4]),
+        "brokers": {"tansu": _column(5_000.0), "kafka": _column(6_000.0)},
         "wall_s": 180.0,
     }
 
 
 def test_paths_have_ratios_to_the_ceiling_and_to_bare_faust(raw: dict[str, Any]) -> None:
-    paths = report.build(raw)["paths"]
-    assert list(paths) == ["ceiling", "bare", "bare_fast", "scorer", "scorer_2"]
+    paths = report.build(raw)["brokers"]["tansu"]["paths"]
+    assert list(paths) == ["ceiling", "bare", "bare_fast", "scorer", "scorer_2", "peer"]
     assert paths["ceiling"]["to_ceiling"] == 1.0
     assert paths["bare"]["events_per_s"] == 10_000.0
     assert paths["bare"]["to_bare_faust"] == 1.0
@@ -68,17 +82,18 @@ def test_paths_have_ratios_to_the_ceiling_and_to_bare_faust(raw: dict[str, Any])
     assert paths["scorer"]["to_bare_faust"] == 0.5
     assert paths["scorer"]["cpu_s_per_100k"] == 10.0
     assert paths["scorer"]["redis_cpu_s_per_100k"] == 5.0
+    assert paths["peer"]["events_per_s"] == 50_000.0
 
 
 def test_figures_and_targets(raw: dict[str, Any]) -> None:
-    doc = report.build(raw)
-    f = doc["figures"]
+    column = report.build(raw)["brokers"]["tansu"]
+    f = column["figures"]
     assert f["scorer_to_bare"] == 0.5
     assert f["scorer_to_bare_fast"] == 0.2
     assert f["two_workers_speedup"] == 1.5
     assert f["busy_shop_kib"] == 2.375
     assert f["latency_p50_ms"] == 250.0
-    met = {t["figure"]: t["met"] for t in doc["targets"]}
+    met = {t["figure"]: t["met"] for t in column["targets"]}
     assert met == {
         "scorer_to_bare": False,
         "redis_round_trips_per_event": True,
@@ -89,6 +104,23 @@ def test_figures_and_targets(raw: dict[str, Any]) -> None:
     }
 
 
+def test_vane_against_the_peer(raw: dict[str, Any]) -> None:
+    column = report.build(raw)["brokers"]["tansu"]
+    f, peer = column["figures"], column["peer"]
+    assert f["scorer_to_peer"] == 0.1  # 5,000 / 50,000 events/s
+    assert f["scorer_cpu_to_peer"] == 10.0  # 10 / 1 CPU s per 100k
+    assert f["peer_state_kib_per_entity"] == 0.5
+    assert peer["cpu_s_per_100k"] == 1.0
+    assert peer["parity"] == {"entities": 1_000, "equal": 1_000, "ok": True, "mismatches": []}
+
+
+def test_brokers_side_by_side(raw: dict[str, Any]) -> None:
+    doc = report.build(raw)
+    assert list(doc["brokers"]) == ["tansu", "kafka"]
+    assert doc["kafka_to_tansu"]["scorer"] == 1.2
+    assert doc["kafka_to_tansu"]["ceiling"] == 1.0
+
+
 def test_document_is_plain_json(raw: dict[str, Any], tmp_path: Path) -> None:
     doc = report.build(raw)
     report.write_json(doc, tmp_path / "out" / "latest.json")
@@ -97,28 +129,45 @@ def test_document_is_plain_json(raw: dict[str, Any], tmp_path: Path) -> None:
     assert again["workload"]["by_topic"] == {
         "orders": 1, "shipping": 1, "refunds": 0, "livestream": 1
     }  # fmt: skip
-    assert again["latency"]["cdf_ms"][-1] == [400.0, 1.0]
-    assert again["latency"]["workload"]["events"] == 2
+    latency = again["brokers"]["kafka"]["latency"]
+    assert latency["cdf_ms"][-1] == [400.0, 1.0]
+    assert latency["workload"]["events"] == 2
 
 
-def test_table_names_every_path_and_target(raw: dict[str, Any]) -> None:
-    doc = report.build(raw)
-    text = report.table(doc)
+def test_table_names_every_path_broker_and_target(raw: dict[str, Any]) -> None:
+    text = report.table(report.build(raw))
     for label in report.PATHS.values():
         assert label in text
-    assert text.count("[MISSED]") == 4
-    assert text.count("[   met]") == 2
+    assert "tansu events/s" in text
+    assert "kafka events/s" in text
+    assert "[tansu] Vane (scorer) / peer: events/s x0.1" in text
+    assert "1,000/1,000 entities equal" in text
+    assert text.count("tansu: MISSED") == 4
+    assert text.count("kafka: met") == 2
 
 
-def test_without_the_two_worker_run(raw: dict[str, Any]) -> None:
-    del raw["scorer_2"]
+def test_without_the_two_worker_run_or_the_peer(raw: dict[str, Any]) -> None:
+    for column in raw["brokers"].values():
+        del column["scorer_2"], column["peer"], column["parity"]
     doc = report.build(raw)
-    assert "scorer_2" not in doc["paths"]
-    assert doc["figures"]["two_workers_speedup"] is None
-    assert "2 workers vs 1: not run" in report.table(doc)
+    tansu = doc["brokers"]["tansu"]
+    assert "scorer_2" not in tansu["paths"]
+    assert tansu["figures"]["two_workers_speedup"] is None
+    assert tansu["figures"]["scorer_to_peer"] is None
+    text = report.table(doc)
+    assert "2 workers vs 1: not run" in text
+    assert "[tansu] the peer did not run" in text
+
+
+def test_one_broker_only(raw: dict[str, Any], tmp_path: Path) -> None:
+    del raw["brokers"]["kafka"]
+    doc = report.build(raw)
+    assert doc["kafka_to_tansu"] == {}
+    assert "kafka events/s" not in report.table(doc)
+    chart.chart(doc, tmp_path / "latest.png")
 
 
 def test_chart_is_a_png(raw: dict[str, Any], tmp_path: Path) -> None:
     path = tmp_path / "latest.png"
-    report.chart(report.build(raw), path)
+    chart.chart(report.build(raw), path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
