@@ -1,7 +1,7 @@
 """Vane's configuration: one typed, frozen object, read once from the environment.
 
 Every variable is ``VANE_<SECTION>_<FIELD>`` (upper case), e.g.
-``VANE_KAFKA_SESSION_TIMEOUT_S=3``. Two plain names are honoured as fallbacks so
+``VANE_KAFKA_SESSION_TIMEOUT_S=6``. Two plain names are honoured as fallbacks so
 that the URLs printed by ``vane stack`` work as they are: ``KAFKA_BOOTSTRAP``
 and ``REDIS_URL``.
 
@@ -134,8 +134,10 @@ class KafkaSettings:
     ssl_cafile: Path | None = field(default=None, metadata=_env(_existing_file))
     ssl_certfile: Path | None = field(default=None, metadata=_env(_existing_file))
     ssl_keyfile: Path | None = field(default=None, metadata=_env(_existing_file))
-    # Join delay is about half the session timeout (INFRA.md): 3 s joins in ~3.5 s.
-    session_timeout_s: float = field(default=3.0, metadata=_env(_positive_float))
+    # 6 s: the least a stock Apache Kafka accepts (group.min.session.timeout.ms); a
+    # smaller one is refused there and the worker never joins. Join delay is about half
+    # the session timeout (INFRA.md); the embedded stack's workers use 3 s (joins ~3.5 s).
+    session_timeout_s: float = field(default=6.0, metadata=_env(_positive_float))
     heartbeat_interval_s: float = field(default=0.5, metadata=_env(_positive_float))
     # Faust does not commit on revocation: this bounds re-delivery after a rebalance.
     commit_interval_s: float = field(default=0.5, metadata=_env(_positive_float))

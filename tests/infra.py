@@ -27,7 +27,7 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.devtools.apache_kafka import ApacheKafka
-from streams.devtools.embedded import KAFKA_SESSION_TIMEOUT_S, Broker, EmbeddedStack
+from streams.devtools.embedded import EMBEDDED_SESSION_TIMEOUT_S, Broker, EmbeddedStack
 from streams.devtools.supervision import free_port
 
 KAFKA_IMAGE = "apache/kafka:3.9.0"
@@ -47,8 +47,11 @@ class Infra:
 
     @property
     def worker_env(self) -> dict[str, str]:
-        """``VANE_*`` settings a worker needs on this broker beyond the addresses."""
-        return {} if self.tansu else {"VANE_KAFKA_SESSION_TIMEOUT_S": str(KAFKA_SESSION_TIMEOUT_S)}
+        """``VANE_*`` settings a worker wants on this broker beyond the addresses: the
+        embedded brokers take a 3 s session (fast joins); others get Vane's default."""
+        if self.kafka_origin != "embedded":
+            return {}
+        return {"VANE_KAFKA_SESSION_TIMEOUT_S": str(EMBEDDED_SESSION_TIMEOUT_S)}
 
     @property
     def tansu(self) -> bool:

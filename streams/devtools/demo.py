@@ -90,6 +90,7 @@ def _start_worker(stack: EmbeddedStack, web_port: int) -> subprocess.Popen[bytes
         "REDIS_URL": stack.redis_url,
         "VANE_WEB_PORT": str(web_port),
         "VANE_DATA_DIR": str(stack.workdir / "worker"),
+        **stack.worker_env,
     }
     argv = [sys.executable, "-m", "streams.cli", "worker", "-l", "info"]
     return spawn_child(argv, stack.workdir / "worker.log", env)
