@@ -27,7 +27,7 @@ typecheck: $(STAMP) ## mypy --strict on streams/ and models/
 	$(BIN)/mypy
 
 test: lint typecheck tools kafka ## Lint, type-check, every test: tests/unit (mirrors streams/), integration, deploy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 tools: ## Install promtool and kcat with apt-get when missing (never fails: says why not)
 	@need=""; for pair in promtool:prometheus kcat:kcat; do \
