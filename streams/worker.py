@@ -23,7 +23,7 @@ from streams.scoring.stage import ScoringStage
 from streams.scoring.sweep import DayCloseSweeper
 from streams.settings import Settings
 from streams.store.handle import StoreHandle
-from streams.topics import Topics, declare_topics
+from streams.topics import Topics, create_outputs_on_join, declare_topics
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,7 @@ def build(settings: Settings) -> Worker:
     """Wire a worker: topics, metrics, store, agents, the day-close timer, web pages."""
     app = create_app(settings)
     topics = declare_topics(app, settings.topics)
+    create_outputs_on_join(app, topics)
     metrics = Metrics()
     models = load_models()
     store = StoreHandle(settings.redis, metrics, stopping=lambda: _stopping(app))

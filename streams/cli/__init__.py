@@ -26,9 +26,10 @@ from streams.errors import ConfigError, StackError, VaneError
 from streams.settings import unknown_variables
 
 USAGE_ERROR = 2
-# Read by the harness (devtools, tests), not by a setting: these, and every VANE_BENCH_*.
+# Read by the harness (devtools, tests, docker-compose.yml's host ports), not by a
+# setting: these, and every name with one of the prefixes.
 HARNESS_VARIABLES = frozenset({"VANE_KAFKA_HOME", "VANE_PARITY_FULL"})
-HARNESS_PREFIX = "VANE_BENCH_"
+HARNESS_PREFIXES = ("VANE_BENCH_", "VANE_COMPOSE_")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def warn_unknown_variables(environ: Mapping[str, str]) -> None:
     """One line on stderr per ``VANE_*`` name that no setting reads."""
-    harness = HARNESS_VARIABLES | {n for n in environ if n.startswith(HARNESS_PREFIX)}
+    harness = HARNESS_VARIABLES | {n for n in environ if n.startswith(HARNESS_PREFIXES)}
     for name, closest in unknown_variables(environ, also=frozenset(harness)):
         hint = f"; did you mean {closest}?" if closest else ""
         click.echo(f"vane: warning: {name} is not a setting, ignored{hint}", err=True)

@@ -46,7 +46,7 @@ def test_every_library_the_code_imports_is_a_declared_dependency() -> None:
 
 def test_every_vane_variable_the_code_reads_is_known_to_the_warning() -> None:
     """`vane` warns of unknown VANE_* names: a new one must be a setting or the harness's."""
-    from streams.cli import HARNESS_PREFIX, HARNESS_VARIABLES
+    from streams.cli import HARNESS_PREFIXES, HARNESS_VARIABLES
     from streams.settings import variable_names
 
     named = {
@@ -58,7 +58,7 @@ def test_every_vane_variable_the_code_reads_is_known_to_the_warning() -> None:
         and re.fullmatch(r"VANE_[A-Z0-9_]*[A-Z0-9]", node.value)
     }
     known = variable_names() | HARNESS_VARIABLES
-    strays = {n for n in named if n not in known and not n.startswith(HARNESS_PREFIX)}
+    strays = {n for n in named if n not in known and not n.startswith(HARNESS_PREFIXES)}
     assert not strays, f"add to settings or streams.cli.HARNESS_VARIABLES: {sorted(strays)}"
 
 
