@@ -76,6 +76,13 @@ class Metrics:
             ["topic", "error", "outcome"],
             registry=self.registry,
         )
+        self.outbox_resends = Counter(
+            "vane_outbox_resends",
+            "Weight updates sent again by the outbox: takeover (its writer seemed dead), "
+            "recheck (after a takeover), stale (a send landed after a newer message).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.sweep_leases_lost = Counter(
             "vane_sweep_leases_lost",
             "Day-close sweeps stopped because the sweep lease could not be renewed.",

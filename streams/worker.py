@@ -14,10 +14,12 @@ import faust
 from models import load_models
 from streams.agents import day_close
 from streams.agents import intake as intake_agents
+from streams.agents import outbox as outbox_scan
 from streams.app import create_app
 from streams.intake.policy import Intake
 from streams.metrics import Metrics
 from streams.ops import health, lag_sampler, web
+from streams.scoring.outbox import OutboxScanner
 from streams.scoring.rescorer import Rescorer
 from streams.scoring.stage import ScoringStage
 from streams.scoring.sweep import DayCloseSweeper
@@ -57,6 +59,7 @@ def build(settings: Settings) -> Worker:
     )
     intake_agents.register(app, topics, intake, settings.worker, metrics, store.stopping)
     day_close.register(app, DayCloseSweeper(store, rescorer, metrics))
+    outbox_scan.register(app, OutboxScanner(store, rescorer))
     web.register(app, metrics, store, models)
     health.register(app, settings, metrics, topics, store)
     lag_sampler.register(app, settings, metrics, topics)

@@ -21,9 +21,12 @@ def check(records: list[Any]) -> dict[str, dict[str, Any]]:
     """Validate every message and each key's history; return each key's last message.
 
     Per key: valid against the schema; key = entity_type:entity_id; seq 1, 2, 3...
-    in topic order (an identical re-send of the same seq allowed, a different
-    message with a used seq not); ``previous`` equals the state of the message
-    before (or NEW/1.00/1.00 for the first); tier, weight or boost changed.
+    in topic order (an identical re-send of a seq allowed anywhere later: a crash's
+    re-send, a stalled publisher's late copy, the repair that re-sends the current
+    message after it; a different message with a used seq not); ``previous`` equals
+    the state of the message before (or NEW/1.00/1.00 for the first); tier, weight or
+    boost changed; and the key's LAST record is its highest seq (what compaction keeps
+    is the current state).
     """
     history: dict[str, list[tuple[dict[str, Any], bytes]]] = defaultdict(list)
     for record in records:
@@ -52,4 +55,6 @@ def _check_key(key: str, entries: list[tuple[dict[str, Any], bytes]]) -> dict[st
         by_seq[seq] = raw
         last = message
     assert last is not None
+    final = entries[-1][0]["seq"]
+    assert final == last["seq"], f"{key}: last record seq {final}, current is {last['seq']}"
     return last

@@ -4,19 +4,27 @@ Used after every applied batch (the touched entities, cause = the last event
 applied to each) and by the day-close sweep (every entity, cause ``day-close``).
 
 Per entity the order is an outbox: the new state and its message are written to
-the entity's state hash in one atomic compare-and-set on the seq (``commit``);
-then the message is published and acknowledged by the broker; then the outbox
-entry is cleared (``mark_published``). So a crash at any point loses nothing and
-never reuses a seq: a committed message is re-sent, identical, by whoever next
-finds it in the outbox and old enough (its writer presumably died). A commit is
-refused while an earlier message of the same entity still waits in the outbox,
-which keeps one entity's messages in seq order on the topic across workers.
+the entity's state hash in one atomic compare-and-set on the seq (``commit``,
+which also indexes the entity for the outbox scan); then the message is published
+and acknowledged by the broker; then the outbox entry is cleared
+(``mark_published``). So a crash at any point loses nothing and never reuses a
+seq: a committed message is re-sent, identical, by whoever takes the entry over
+once it is older than the takeover age by Redis ``TIME`` (``claim``: an event of
+the entity, the sweep, or the outbox scan, ``streams.scoring.outbox``). A commit
+is refused while an earlier message of the same entity still waits in the outbox.
+
+A publisher can still be late (stalled past the takeover age) and land a stale
+copy after a newer message. So after every acknowledged send it learns, in the
+same round trip that clears its entries, whether a newer message is committed,
+and if so re-sends that one: the last message per key is the current state
+(docs/reliability.md argues it, including a publisher that dies in between).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -29,15 +37,16 @@ from streams.kafka import publish
 from streams.metrics import Metrics
 from streams.scoring import weights
 from streams.scoring.category import category_key
-from streams.semantics import wall_clock_ms
-from streams.store import Commit, Snapshot, WindowStore
+from streams.store import TAKEOVER_AFTER_MS, Claim, Commit, Sent, Snapshot, WindowStore
 from streams.store.handle import StoreHandle
 from streams.topics import Publisher, send_all
 
 log = logging.getLogger(__name__)
 
 RETRY_SLEEPS_S = (0.005, 0.02, 0.05, 0.1, 0.2)
-TAKEOVER_AFTER_MS = 10_000
+# After a takeover the old owner may still land its copy; the taker's re-check re-sends
+# the current message this long after (docs/reliability.md: the residual window).
+RECHECK_AFTER_MS = TAKEOVER_AFTER_MS + 60_000
 PATIENT_SLEEP_S = 0.5
 
 
@@ -60,12 +69,16 @@ class Rescorer:
         models: Mapping[str, ModelConfig],
         *,
         takeover_after_ms: int = TAKEOVER_AFTER_MS,
+        recheck_after_ms: int = RECHECK_AFTER_MS,
+        owner: str | None = None,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._metrics = metrics
         self._models = models
         self._takeover_after_ms = takeover_after_ms
+        self._recheck_after_ms = recheck_after_ms
+        self.owner = owner or uuid.uuid4().hex  # the outbox owner token of this worker
 
     @property
     def scored_types(self) -> frozenset[str]:
@@ -126,8 +139,10 @@ class Rescorer:
         ]
         if not decided:
             return []
-        now = wall_clock_ms()
-        seqs = await self._store.retrying(lambda st: st.commit([d.commit for d in decided], now))
+        commits = [d.commit for d in decided]
+        seqs = await self._store.retrying(
+            lambda st: st.commit(commits, self.owner, self._takeover_after_ms)
+        )
         won = [(d, seq) for d, seq in zip(decided, seqs, strict=True) if seq > 0]
         await self._publish([(d.key, seq, d.commit.message) for d, seq in won])
         for d, _ in won:
@@ -155,29 +170,49 @@ class Rescorer:
         return _Decided(key, config, decision, commit)
 
     async def _flush_abandoned(self, todo: dict[EntityKey, Snapshot]) -> int:
-        """Re-send outbox messages whose writer seems to have died, and clear them."""
-        now = wall_clock_ms()
-        stale = [
-            (key, snap)
-            for key, snap in todo.items()
-            if snap.published.pending is not None
-            and now - (snap.published.pending_since_ms or 0) >= self._takeover_after_ms
-        ]
-        if not stale:
+        """Take over and re-send outbox entries whose writer seems to have died."""
+        waiting = [k for k, s in todo.items() if s.published.pending is not None]
+        if not waiting:
             return 0
-        await self._publish([(k, s.published.seq, s.published.pending or b"") for k, s in stale])
-        for key, snap in stale:
-            todo[key] = _without_pending(snap)
-        return len(stale)
+        claims = await self.flush(waiting)
+        taken = [k for k, c in claims.items() if c.action == "take"]
+        for key in taken:
+            todo[key] = _without_pending(todo[key])
+        return len(taken)
+
+    async def flush(self, keys: Sequence[EntityKey]) -> dict[EntityKey, Claim]:
+        """Claim these entities' outbox entries and due re-checks (Redis ``TIME``
+        decides), and publish what was claimed; return each entity's claim."""
+
+        async def claim(st: WindowStore) -> dict[EntityKey, Claim]:
+            return await st.claim(
+                keys, self.owner, self._takeover_after_ms, self._recheck_after_ms
+            )
+
+        claims = await self._store.retrying(claim)
+        sends = [(k, c.seq, c.message) for k, c in claims.items() if c.message is not None]
+        for c in claims.values():
+            if c.message is not None:
+                self._metrics.outbox_resends.labels(
+                    "takeover" if c.action == "take" else "recheck"
+                ).inc()
+        await self._publish([(k, seq, m) for k, seq, m in sends if m is not None])
+        return claims
 
     async def _publish(self, messages: Sequence[tuple[EntityKey, int, bytes]]) -> None:
-        """Send, wait for every broker acknowledgement, then clear the outbox entries.
+        """Send, wait for every acknowledgement, clear the outbox entries; then re-send
+        the current message of every entity whose send turned out stale, until none is."""
+        while messages:
+            sent = await self._send(messages)
+            stale = [s for s in sent if s.current is not None]
+            if stale:
+                self._metrics.outbox_resends.labels("stale").inc(len(stale))
+                log.warning("%d weight updates were stale once sent; re-sending", len(stale))
+            messages = [(s.key, s.current_seq, s.current or b"") for s in stale]
 
-        Transient Kafka errors are retried with backoff until the worker stops
-        (``Interrupted``); a refused record stays in the outbox, counted and logged.
-        """
-        if not messages:
-            return
+    async def _send(self, messages: Sequence[tuple[EntityKey, int, bytes]]) -> list[Sent]:
+        """Transient Kafka errors are retried with backoff until the worker stops
+        (``Interrupted``); a refused record stays in the outbox, counted and logged."""
         records = (
             (weights.message_key(*key), value, list[tuple[str, bytes]]())
             for key, _, value in messages
@@ -189,13 +224,13 @@ class Rescorer:
                 on_retry=self._publish_retried,
             )
         except PublishRejected as exc:
-            # Committed but not sent: the outbox keeps them, and whoever next re-scores
-            # these entities (an event, the sweep) re-sends them after the takeover age.
+            # Committed but not sent: the outbox keeps them, and the outbox scan
+            # re-sends them after the takeover age.
             self._metrics.publish_errors.labels("weights", exc.kind, "left_in_outbox").inc()
             log.error("%d weight updates left in the outbox: %s", len(messages), exc)
-            return
+            return []
         done = [(key, seq) for key, seq, _ in messages]
-        await self._store.retrying(lambda st: st.mark_published(done))
+        return await self._store.retrying(lambda st: st.mark_published(done, self.owner))
 
     async def _reread(
         self, keys: Sequence[EntityKey], todo: Mapping[EntityKey, Snapshot]

@@ -13,6 +13,7 @@ cannot contain ``{`` or ``}``, so no id can reach another entity's slot):
     <prefix>:{shop:S1}          windows hash (expires after the idle TTL)
     <prefix>:{shop:S1}:st       state hash: seq, published state, outbox (kept)
     <prefix>:{ev:EVENT_ID}      dedupe marker "<stream>:<partition>:<offset>" (expires)
+    <prefix>:{outbox:N}         outbox index shard N (0-15): entities to look at, by due time
     <prefix>:{clock}            stream time, last swept day, sweep requests
     <prefix>:{clock}:lease      the day-close sweep's lease
 
@@ -32,14 +33,28 @@ only importer of redis), ``encoding`` (Lua arguments and replies, pure),
 """
 
 from streams.store.encoding import STREAM_CODE, PublishedState, Snapshot, day_of
-from streams.store.window_store import ApplyResult, Commit, Rewind, SweepStatus, WindowStore
+from streams.store.window_store import (
+    OUTBOX_SHARDS,
+    TAKEOVER_AFTER_MS,
+    ApplyResult,
+    Claim,
+    Commit,
+    Rewind,
+    Sent,
+    SweepStatus,
+    WindowStore,
+)
 
 __all__ = [
+    "OUTBOX_SHARDS",
     "STREAM_CODE",
+    "TAKEOVER_AFTER_MS",
     "ApplyResult",
+    "Claim",
     "Commit",
     "PublishedState",
     "Rewind",
+    "Sent",
     "Snapshot",
     "SweepStatus",
     "WindowStore",

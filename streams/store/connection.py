@@ -23,7 +23,17 @@ Client = aioredis.Redis | RedisCluster
 T = TypeVar("T")
 
 AUTH_HINT = " (set the password in REDIS_URL or VANE_REDIS_PASSWORD, which wins)"
-SCRIPTS = ("apply", "clock", "commit", "published", "sweep_done", "lease")
+SCRIPTS = (
+    "apply",
+    "clock",
+    "commit",
+    "published",
+    "claim",
+    "outbox_add",
+    "outbox_due",
+    "sweep_done",
+    "lease",
+)
 
 
 async def connect(settings: RedisSettings) -> Client:

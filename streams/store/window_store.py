@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -23,6 +24,8 @@ from streams.store.encoding import (
 )
 
 T = TypeVar("T")
+TAKEOVER_AFTER_MS = 10_000  # an outbox entry this old (Redis TIME) is taken over
+OUTBOX_SHARDS = 16  # index sorted sets <prefix>:{outbox:N}, one hash slot each
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,27 @@ class Commit:
     based_on_seq: int
     state: dict[str, Any]
     message: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What ``mark_published`` found after an acknowledged send of ``seq``."""
+
+    key: EntityKey
+    seq: int
+    cleared: bool  # the outbox entry was ours and is cleared
+    current_seq: int
+    current: bytes | None  # the committed message of current_seq, if newer than seq
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """``claim.lua``'s answer: take / recheck (re-send ``message``), wait, or done."""
+
+    action: str
+    seq: int = 0
+    message: bytes | None = None
+    wait_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,28 +247,95 @@ class WindowStore:
             (entity_type, entity_id)
         ]
 
-    async def commit(self, commits: Sequence[Commit], now_ms: int) -> list[int]:
+    async def commit(
+        self, commits: Sequence[Commit], owner: str, takeover_ms: int = TAKEOVER_AFTER_MS
+    ) -> list[int]:
         """Write each decided state with its outbox message, if still based on the current seq.
 
-        Per commit: the new seq; 0 if the seq moved since the decision; -1 if an
-        earlier message still waits to be marked published.
+        Each entity is indexed first (``outbox_add``, due after ``takeover_ms``) so that
+        a live worker finds the entry if this one dies before publishing it. Per
+        commit: the new seq; 0 if the seq moved since the decision; -1 if an earlier
+        message still waits to be marked published.
         """
         if not commits:
             return []
         pipe = self._client.pipeline(transaction=False)
+        shards = self._index([(c.entity_type, c.entity_id) for c in commits], pipe, takeover_ms)
         for c in commits:
-            args = [str(c.based_on_seq), _json(c.state), c.message, str(now_ms)]
+            args = [str(c.based_on_seq), _json(c.state), c.message, owner]
             self._evalsha(pipe, "commit", [self.state_key(c.entity_type, c.entity_id)], *args)
-        return [int(r) for r in await self._run(pipe.execute())]
+        replies = await self._run(pipe.execute())
+        return [int(r) for r in replies[shards:]]
 
-    async def mark_published(self, published: Sequence[tuple[EntityKey, int]]) -> None:
-        """Clear the outbox entries of messages the broker has acknowledged."""
+    async def mark_published(
+        self, published: Sequence[tuple[EntityKey, int]], owner: str = ""
+    ) -> list[Sent]:
+        """After the broker acknowledged these sends: clear their outbox entries (those
+        ``owner`` still owns) and report, per send, whether a newer message exists."""
         if not published:
-            return
+            return []
         pipe = self._client.pipeline(transaction=False)
         for (entity_type, entity_id), seq in published:
-            self._evalsha(pipe, "published", [self.state_key(entity_type, entity_id)], str(seq))
-        await self._run(pipe.execute())
+            keys = [self.state_key(entity_type, entity_id)]
+            self._evalsha(pipe, "published", keys, str(seq), owner)
+        replies = await self._run(pipe.execute())
+        return [
+            Sent(key, seq, bool(r[0]), int(r[1]), r[2] or None)
+            for (key, seq), r in zip(published, replies, strict=True)
+        ]
+
+    async def claim(
+        self, keys: Sequence[EntityKey], owner: str, takeover_ms: int, recheck_ms: int
+    ) -> dict[EntityKey, Claim]:
+        """Take over outbox entries older than ``takeover_ms`` (Redis TIME), run due re-checks."""
+        if not keys:
+            return {}
+        pipe = self._client.pipeline(transaction=False)
+        for entity_type, entity_id in keys:
+            keys_ = [self.state_key(entity_type, entity_id)]
+            self._evalsha(pipe, "claim", keys_, owner, str(takeover_ms), str(recheck_ms))
+        replies = await self._run(pipe.execute())
+        claims = {k: _claim(r) for k, r in zip(keys, replies, strict=True)}
+        taken = [k for k, c in claims.items() if c.action == "take"]
+        if taken:  # look again: the taker may die too, and the re-check ("rc") is due later
+            pipe = self._client.pipeline(transaction=False)
+            self._index(taken, pipe, takeover_ms)
+            await self._run(pipe.execute())
+        return claims
+
+    async def outbox_due(self, limit: int) -> dict[int, list[tuple[EntityKey, bytes]]]:
+        """Due index entries (Redis TIME) per shard, up to ``limit`` each: one round trip.
+
+        Each entry is (entity, its listed score), for ``outbox_settle``.
+        """
+        pipe = self._client.pipeline(transaction=False)
+        for shard in range(OUTBOX_SHARDS):
+            self._evalsha(pipe, "outbox_due", [self._outbox_key(shard)], "list", str(limit))
+        replies = await self._run(pipe.execute())
+        return {shard: _due(flat) for shard, flat in enumerate(replies) if flat}
+
+    async def outbox_settle(
+        self, shard: int, entries: Sequence[tuple[EntityKey, bytes, int]]
+    ) -> None:
+        """Per (entity, listed score, delay ms): delay < 0 removes it unless re-added
+        meanwhile; otherwise it is due again after the delay."""
+        if not entries:
+            return
+        args = [x for (t, i), score, delay in entries for x in (f"{t}:{i}", score, str(delay))]
+        await self._run(self._eval("outbox_due", [self._outbox_key(shard)], "settle", *args))
+
+    def _index(self, keys: Sequence[EntityKey], pipe: Any, delay_ms: int) -> int:
+        """Queue ``outbox_add`` calls (one per shard) on ``pipe``; how many were queued."""
+        by_shard: dict[int, list[str]] = {}
+        for entity_type, entity_id in keys:
+            member = f"{entity_type}:{entity_id}"
+            by_shard.setdefault(outbox_shard(member), []).append(member)
+        for shard, members in by_shard.items():
+            self._evalsha(pipe, "outbox_add", [self._outbox_key(shard)], str(delay_ms), *members)
+        return len(by_shard)
+
+    def _outbox_key(self, shard: int) -> str:
+        return f"{self._prefix}:{{outbox:{shard}}}"
 
     # --- clock and day-close sweeps ---------------------------------------------------------
 
@@ -327,6 +418,25 @@ def _rewinds(
                 offsets.setdefault(where, set()).add(s.offset)
                 marks[where] = max(marks.get(where, -1), int(mark))
     return {w: Rewind(len(o), min(o), marks[w]) for w, o in offsets.items()}
+
+
+def outbox_shard(member: str) -> int:
+    """The index shard of an entity ``"<type>:<id>"`` (stable across processes)."""
+    return zlib.crc32(member.encode()) % OUTBOX_SHARDS
+
+
+def _due(flat: list[Any]) -> list[tuple[EntityKey, bytes]]:
+    members = [m.decode().partition(":") for m in flat[::2]]
+    return [((t, i), score) for (t, _, i), score in zip(members, flat[1::2], strict=True)]
+
+
+def _claim(reply: list[Any]) -> Claim:
+    action = reply[0].decode()
+    if action == "wait":
+        return Claim(action, wait_ms=int(reply[1]))
+    if action == "done":
+        return Claim(action)
+    return Claim(action, int(reply[1]), reply[2] or None)
 
 
 def _json(state: dict[str, Any]) -> bytes:
