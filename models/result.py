@@ -116,10 +116,12 @@ class Score:
     def reasons(self) -> tuple[IndicatorResult, ...]:
         """The up to 3 indicators that cost points, most first (ties: config order).
 
-        Empty while NEW (no score is published) and for a perfect score.
+        "Cost points" as published: a loss that rounds (half-even, 2 decimals) to 0.00
+        is no reason to give a merchant. Empty while NEW (no score is published) and
+        for a perfect score.
         """
         if not self.rated:
             return ()
-        costly = [result for result in self.breakdown if result.points_lost > 0]
+        costly = [r for r in self.breakdown if round_half_even(r.points_lost) > 0]
         costly.sort(key=lambda result: -result.points_lost)
         return tuple(costly[:MAX_REASONS])

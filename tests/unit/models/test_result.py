@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from models import IndicatorResult, round_half_even, score, shrinkage_note
@@ -88,3 +90,14 @@ def test_shrunk_results_carry_baseline_and_strength() -> None:
 def test_unshrunk_indicators_have_no_shrinkage_note(name: str) -> None:
     result = score(PRODUCT, product(paid=30, quantity=30, amount_fen=1)).indicator(name)
     assert (result.p0, result.m, shrinkage_note(result)) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("lost", "kept"), [(0.004, False), (0.005, False), (0.0051, True), (0.2, True)]
+)
+def test_a_loss_that_rounds_to_nothing_is_no_reason(lost: float, kept: bool) -> None:
+    """Seen in a soak run: a reason with points_lost 0.0 broke the message's schema."""
+    s = score(SHOP, shop(**TROUBLED))
+    first, *rest = (dataclasses.replace(r, points_lost=0.0) for r in s.breakdown)
+    tiny = dataclasses.replace(s, breakdown=(dataclasses.replace(first, points_lost=lost), *rest))
+    assert [r.name for r in tiny.reasons()] == ([first.name] if kept else [])
