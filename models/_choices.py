@@ -112,7 +112,8 @@ def _score_choices() -> list[str]:
         "2.675 rounds to 2.68; the display is computed in decimal arithmetic from the "
         "unrounded score. Tiers, weights and boosts use the unrounded score.",
         "Reasons are the indicators that lost points as published (points lost above 0 "
-        "after rounding half-even to 2 decimals), most first, ties in config order, at most 3; the penalty is not an indicator (it is its own field); "
+        "after rounding half-even to 2 decimals), most first, ties in config order, at "
+        "most 3; the penalty is not an indicator (it is its own field); "
         "a NEW entity has no reasons. A NEW entity still gets its breakdown (for the explain "
         "query), never a score.",
     ]
