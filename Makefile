@@ -45,7 +45,7 @@ tools: ## Install promtool and kcat with apt-get when missing (never fails: says
 kafka: ## Fetch Apache Kafka's jars with Maven into .vane/kafka (never fails: says why not)
 	@bash tools/kafka/fetch.sh
 
-soak: $(STAMP) kafka ## tests/soak: fault injection (kills, restarts, stalls), about 4 minutes
+soak: $(STAMP) kafka ## tests/soak: fault injection (kills, restarts, stalls), about 5 minutes
 	$(BIN)/pytest -q -m soak -s tests/soak
 
 demo: $(STAMP) ## Embedded stack + a worker + events (streams/devtools/demo.py; Ctrl-C stops all)
