@@ -2,19 +2,27 @@
 
 Conventions: base units (seconds, bytes), ``_total`` for counters, labels with
 small fixed value sets (topic, type, reason). One ``Metrics`` per worker, with
-its own registry, so that tests can build several side by side.
+its own registry (so that tests can build several side by side) holding the
+process, platform and GC collectors that prometheus_client's default registry
+has (``process_*``, ``python_*``). Consumer lag follows kafka-lag-exporter's
+names and labels (``kafka_consumergroup_group_lag{group, topic, partition}``,
+``..._lag_seconds``, and the group's worst ``..._group_max_lag``/``_seconds``),
+so dashboards and alerts written for it work on Vane; docs/operations.md says
+what differs.
 """
 
 from __future__ import annotations
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
-    generate_latest,
 )
+from prometheus_client.exposition import choose_encoder
 
 
 class Metrics:
@@ -22,6 +30,8 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
         self.events = Counter(
             "vane_events",
             "Input events that passed the event contract, by source topic and type.",
@@ -110,7 +120,8 @@ class Metrics:
         )
         self.redis_call_duration = Histogram(
             "vane_redis_call_duration_seconds",
-            "Duration of one pipelined Redis round trip, by operation.",
+            "Duration of one window-store operation (one pipelined Redis round trip; apply: "
+            "two), failed ones included, by operation (apply, snapshots, commit, ...).",
             ["operation"],
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
             registry=self.registry,
@@ -133,24 +144,41 @@ class Metrics:
             registry=self.registry,
         )
         self.consumer_lag_messages = Gauge(
-            "vane_consumer_lag_messages",
+            "kafka_consumergroup_group_lag",
             "Messages not yet committed by the group: high watermark - committed offset.",
-            ["topic", "partition"],
+            ["group", "topic", "partition"],
             registry=self.registry,
         )
         self.consumer_lag_seconds = Gauge(
-            "vane_consumer_lag_seconds",
+            "kafka_consumergroup_group_lag_seconds",
             "Age of the oldest uncommitted message (0 when caught up).",
-            ["topic", "partition"],
+            ["group", "topic", "partition"],
+            registry=self.registry,
+        )
+        self.consumer_max_lag_messages = Gauge(
+            "kafka_consumergroup_group_max_lag",
+            "The group's largest lag in messages over its partitions.",
+            ["group"],
+            registry=self.registry,
+        )
+        self.consumer_max_lag_seconds = Gauge(
+            "kafka_consumergroup_group_max_lag_seconds",
+            "The group's largest lag in seconds over its partitions.",
+            ["group"],
             registry=self.registry,
         )
         self.partition_status = Gauge(
             "vane_partition_status",
             "Burrow-style partition status: 1 for the current one of OK/WARN/STALL/STOP/REWIND.",
-            ["topic", "partition", "status"],
+            ["group", "topic", "partition", "status"],
             registry=self.registry,
         )
 
-    def exposition(self) -> tuple[bytes, str]:
-        """The text exposition format and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+    def exposition(self, accept: str | None = None) -> tuple[bytes, str]:
+        """The registry in the format an ``Accept`` header asks for, and its content type.
+
+        prometheus_client's own negotiation: OpenMetrics when asked for it, else the
+        text format 0.0.4 (``text/plain; version=0.0.4; charset=utf-8``).
+        """
+        encoder, content_type = choose_encoder(accept or "")
+        return encoder(self.registry), content_type

@@ -188,8 +188,8 @@ async def _poll_metrics(web_port: int, board: Board) -> None:
         if text:
             board.consumed = _sum(text, "vane_events_total")
             board.dead = _sum(text, "vane_dead_letters_total")
-            lag = _sum(text, "vane_consumer_lag_messages")
-            board.lag = lag if "vane_consumer_lag_messages{" in text else None
+            lag = _sum(text, "kafka_consumergroup_group_lag")
+            board.lag = lag if "kafka_consumergroup_group_lag{" in text else None
             board.rates.append((time.monotonic(), board.consumed))
         await asyncio.sleep(1.0)
 

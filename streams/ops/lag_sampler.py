@@ -5,13 +5,18 @@ partition's committed offset, high watermark and head record, feeds the window
 of the partition (``streams.ops.lag``) and publishes the figures. Lag in
 messages = high watermark - committed; lag in seconds = wall-clock age of the
 record at the committed offset (the oldest uncommitted one), 0 when caught up.
-Every worker reports every partition: in Prometheus take ``max by (topic, partition)``.
+While Kafka cannot be read, the lag in seconds keeps counting from the last
+reading (nothing can be committed meanwhile): a broker outage shows as lag.
+Every worker reports every partition of its group (series labelled by group,
+topic, partition): in Prometheus take ``max by (group, topic, partition)``
+(docs/operations.md says why the copies are harmless).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -40,6 +45,7 @@ class PartitionView:
     lag: int
     lag_seconds: float
     status: Status
+    head_ts_s: float | None = None  # Kafka timestamp of the record at the committed offset
 
 
 class LagSampler:
@@ -74,6 +80,7 @@ class LagSampler:
             self._failing = True
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.reader.close(), timeout_s)
+            self.age(time.time())
             return
         if self._failing:
             log.info("lag sampler: reading Kafka again")
@@ -86,21 +93,48 @@ class LagSampler:
             window = self.windows.setdefault(tp, PartitionWindow(self.rules))
             sample = Sample(now_s, reading.committed, reading.end)
             status = window.observe(sample)
-            seconds = _lag_seconds(sample, reading.head_ts_ms, self.views.get(tp))
+            last = self.views.get(tp)
+            seconds = _lag_seconds(sample, reading.head_ts_ms, last)
+            head_s = _head_s(sample, reading.head_ts_ms, last)
             view = PartitionView(
-                tp.topic, tp.partition, reading.committed, reading.end, sample.lag, seconds, status
-            )
+                tp.topic, tp.partition, reading.committed, reading.end, sample.lag, seconds,
+                status, head_s,
+            )  # fmt: skip
             self.views[tp] = view
             self._publish(view)
         self.sampled_at_s = now_s
+        self._publish_group()
+
+    def age(self, now_s: float) -> None:
+        """No reading this round: the oldest uncommitted messages only got older.
+
+        Commits go through the broker, so none happened since the last reading that
+        the sampler missed; the lag in messages keeps its last value.
+        """
+        for tp, view in self.views.items():
+            if view.lag and view.head_ts_s is not None:
+                self.views[tp] = dataclasses.replace(
+                    view, lag_seconds=max(view.lag_seconds, now_s - view.head_ts_s)
+                )
+                self._publish(self.views[tp])
+        self._publish_group()
 
     def _publish(self, view: PartitionView) -> None:
-        labels = (view.topic, str(view.partition))
+        labels = (self.group, view.topic, str(view.partition))
         self.metrics.consumer_lag_messages.labels(*labels).set(view.lag)
         self.metrics.consumer_lag_seconds.labels(*labels).set(view.lag_seconds)
         for status in Status:
             value = 1.0 if status is view.status else 0.0
             self.metrics.partition_status.labels(*labels, status.value).set(value)
+
+    def _publish_group(self) -> None:
+        views = self.views.values()
+        self.metrics.consumer_max_lag_messages.labels(self.group).set(
+            max((v.lag for v in views), default=0)
+        )
+        self.metrics.consumer_max_lag_seconds.labels(self.group).set(
+            max((v.lag_seconds for v in views), default=0.0)
+        )
 
     def snapshot(self) -> dict[str, Any]:
         """The latest figures as plain values (the ``/lag`` page)."""
@@ -118,6 +152,16 @@ def _lag_seconds(sample: Sample, head_ts_ms: int | None, last: PartitionView | N
     if head_ts_ms is None:
         return last.lag_seconds if last is not None else 0.0
     return max(0.0, sample.at_s - head_ts_ms / 1000)
+
+
+def _head_s(sample: Sample, head_ts_ms: int | None, last: PartitionView | None) -> float | None:
+    """The head record's time; the last one when it was not fetched at the same offset."""
+    if sample.lag == 0:
+        return None
+    if head_ts_ms is not None:
+        return head_ts_ms / 1000
+    same = last is not None and last.committed == sample.committed
+    return last.head_ts_s if same and last is not None else None
 
 
 def register(

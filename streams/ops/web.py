@@ -23,8 +23,10 @@ def register(
     @app.page("/metrics")
     class MetricsPage(View):
         async def get(self, request: Request, **kwargs: Any) -> Response:
-            body, content_type = metrics.exposition()
-            return self.bytes(body, content_type=content_type.split(";")[0])
+            body, content_type = metrics.exposition(request.headers.get("Accept"))
+            # In the headers: aiohttp's content_type argument refuses parameters
+            # (version, charset), which Prometheus reads.
+            return self.bytes(body, headers={"Content-Type": content_type})
 
     @app.page("/scores/{entity_type}/{entity_id}")
     class ScorePage(View):

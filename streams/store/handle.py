@@ -39,7 +39,11 @@ class StoreHandle:
         async with self._lock:
             if self._store is None:
                 self._store = await WindowStore.connect(self._settings)
+                self._store.observe = self._observe
             return self._store
+
+    def _observe(self, operation: str, seconds: float) -> None:
+        self._metrics.redis_call_duration.labels(operation).observe(seconds)
 
     async def retrying(self, call: Callable[[WindowStore], Awaitable[T]]) -> T:
         """Run ``call`` with the store until it succeeds, backing off while Redis is away.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import time
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from models.counting import COUNTERS
 from streams.errors import ScriptsMissing
@@ -24,6 +26,8 @@ from streams.store.encoding import (
 )
 
 T = TypeVar("T")
+P = ParamSpec("P")
+Observer = Callable[[str, float], None]  # (operation, seconds)
 TAKEOVER_AFTER_MS = 10_000  # an outbox entry this old (Redis TIME) is taken over
 OUTBOX_SHARDS = 16  # index sorted sets <prefix>:{outbox:N}, one hash slot each
 
@@ -112,6 +116,24 @@ class SweepStatus:
         return day if behind or self.requested > self.handled else None
 
 
+def _timed(
+    method: Callable[Concatenate[WindowStore, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[WindowStore, P], Coroutine[Any, Any, T]]:
+    """Report the method's duration to ``store.observe`` under its name: one pipelined
+    round trip per operation (``apply``: two, the dedupe markers then the scripts)."""
+
+    @functools.wraps(method)
+    async def timed(store: WindowStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        started = time.perf_counter()
+        try:
+            return await method(store, *args, **kwargs)
+        finally:
+            if store.observe is not None:
+                store.observe(method.__name__, time.perf_counter() - started)
+
+    return timed
+
+
 class WindowStore:
     """Rolling per-day windows and published states in Redis (standalone or cluster)."""
 
@@ -122,6 +144,8 @@ class WindowStore:
         self._ttl_ms = int(settings.entity_ttl_s * 1000)
         self._shas: dict[str, str] = {}
         self._stream_time_ms: int | None = None
+        # Told the duration of every timed operation (``_timed``), failed ones included.
+        self.observe: Observer | None = None
 
     @classmethod
     async def connect(cls, settings: RedisSettings) -> WindowStore:
@@ -151,6 +175,7 @@ class WindowStore:
 
     # --- applying batches ---------------------------------------------------------------
 
+    @_timed
     async def apply(self, batch: Sequence[SourcedEvent]) -> ApplyResult:
         """Apply a validated batch; idempotent under redelivery of the same positions."""
         return await self._run(self._apply(batch))
@@ -226,6 +251,7 @@ class WindowStore:
 
     # --- snapshots, commits, outbox -------------------------------------------------------
 
+    @_timed
     async def snapshots(
         self, keys: Sequence[EntityKey], as_of_day: int
     ) -> dict[EntityKey, Snapshot]:
@@ -247,6 +273,7 @@ class WindowStore:
             (entity_type, entity_id)
         ]
 
+    @_timed
     async def commit(
         self, commits: Sequence[Commit], owner: str, takeover_ms: int = TAKEOVER_AFTER_MS
     ) -> list[int]:
@@ -267,6 +294,7 @@ class WindowStore:
         replies = await self._run(pipe.execute())
         return [int(r) for r in replies[shards:]]
 
+    @_timed
     async def mark_published(
         self, published: Sequence[tuple[EntityKey, int]], owner: str = ""
     ) -> list[Sent]:
@@ -284,6 +312,7 @@ class WindowStore:
             for (key, seq), r in zip(published, replies, strict=True)
         ]
 
+    @_timed
     async def claim(
         self, keys: Sequence[EntityKey], owner: str, takeover_ms: int, recheck_ms: int
     ) -> dict[EntityKey, Claim]:
@@ -303,6 +332,7 @@ class WindowStore:
             await self._run(pipe.execute())
         return claims
 
+    @_timed
     async def outbox_due(self, limit: int) -> dict[int, list[tuple[EntityKey, bytes]]]:
         """Due index entries (Redis TIME) per shard, up to ``limit`` each: one round trip.
 
@@ -339,21 +369,26 @@ class WindowStore:
 
     # --- clock and day-close sweeps ---------------------------------------------------------
 
+    @_timed
     async def stream_time_ms(self) -> int | None:
         """The deployment's stream time (largest ts processed), or None before any."""
         return _int_or_none(await self._run(self._eval("clock", [self._clock_key], "")))
 
+    @_timed
     async def sweep_status(self) -> SweepStatus:
         t, d, r, h = await self._run(self._client.hmget(self._clock_key, ["t", "d", "r", "h"]))
         return SweepStatus(_int_or_none(t), _int_or_none(d), int(r or 0), int(h or 0))
 
+    @_timed
     async def request_sweep(self) -> int:
         """Ask the workers for a sweep as of the current stream time; its request number."""
         return int(await self._run(self._client.hincrby(self._clock_key, "r", 1)))
 
+    @_timed
     async def finish_sweep(self, day: int, request: int) -> None:
         await self._run(self._eval("sweep_done", [self._clock_key], str(day), str(request)))
 
+    @_timed
     async def acquire_lease(self, owner: str, ttl_ms: int) -> bool:
         """Take the sweep lease if nobody holds it (or renew it if we do)."""
         key = f"{self._clock_key}:lease"
@@ -361,11 +396,13 @@ class WindowStore:
             return True
         return bool(await self._run(self._client.set(key, owner, nx=True, px=ttl_ms)))
 
+    @_timed
     async def renew_lease(self, owner: str, ttl_ms: int) -> bool:
         """Extend the sweep lease if we still hold it; False if it expired or moved."""
         key = f"{self._clock_key}:lease"
         return bool(await self._run(self._eval("lease", [key], owner, str(ttl_ms))))
 
+    @_timed
     async def release_lease(self, owner: str) -> None:
         await self._run(self._eval("lease", [f"{self._clock_key}:lease"], owner, "0"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -59,3 +60,24 @@ def test_every_alert_has_a_unit_test_and_a_runbook_section() -> None:
     operations = (DEPLOY.parent / "docs" / "operations.md").read_text()
     for alert in alerts:
         assert f"### {alert}" in operations, f"docs/operations.md has no section for {alert}"
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", markdown, flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings}
+
+
+def test_every_rule_says_what_happened_and_where_its_runbook_is() -> None:
+    """summary, description and runbook_url, as the Prometheus community's mixins carry."""
+    rules = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())
+    anchors = _anchors((DEPLOY.parent / "docs" / "operations.md").read_text())
+    for rule in (r for g in rules["groups"] for r in g["rules"]):
+        notes = rule.get("annotations", {})
+        missing = {"summary", "description", "runbook_url"} - set(notes)
+        assert not missing, f"{rule['alert']} has no {sorted(missing)}"
+        assert notes["description"].strip() != notes["summary"].strip(), rule["alert"]
+        page, _, anchor = notes["runbook_url"].partition("#")
+        assert page == "docs/operations.md", rule["alert"]
+        assert anchor == rule["alert"].lower(), rule["alert"]
+        assert anchor in anchors, f"docs/operations.md has no heading for #{anchor}"

@@ -38,7 +38,7 @@ EXPRS = _alert_exprs() + _dashboard_exprs()
 
 
 def test_the_reference_check_sees_the_metrics() -> None:
-    assert "vane_consumer_lag_seconds" in DEFINED
+    assert DEFINED["kafka_consumergroup_group_lag_seconds"] == {"group", "topic", "partition"}
     assert "vane_events_total" in DEFINED
     assert DEFINED["vane_batch_duration_seconds_bucket"] == {"topic", "le"}
     assert referenced('max(vane_x_total{topic="a", le=~"1"})') == [

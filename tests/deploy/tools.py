@@ -53,13 +53,14 @@ def defined_series() -> dict[str, set[str]]:
     return out
 
 
-SELECTOR = re.compile(r"\b(vane_[a-z0-9_]+)\b(\{[^}]*\})?")
+# Vane's own series, and the lag series named after kafka-lag-exporter's.
+SELECTOR = re.compile(r"\b((?:vane|kafka_consumergroup)_[a-z0-9_]+)\b(\{[^}]*\})?")
 LABEL_KEY = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)")
 GROUPING = re.compile(r"\b(?:by|without)\s*\(([^)]*)\)")
 
 
 def referenced(expr: str) -> list[tuple[str, set[str]]]:
-    """(metric name, label keys in its selector) for every vane_ series in a PromQL expr."""
+    """(metric name, label keys in its selector) for every Vane series in a PromQL expr."""
     return [
         (m.group(1), set(LABEL_KEY.findall(m.group(2) or ""))) for m in SELECTOR.finditer(expr)
     ]

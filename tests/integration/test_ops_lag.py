@@ -86,9 +86,9 @@ def group_lag(*workers: WorkerProcess) -> tuple[dict[Partition, float], dict[Par
     seconds: dict[Partition, float] = {}
     for worker in workers:
         samples = worker.metrics()
-        for key, value in gauge(samples, "vane_consumer_lag_messages").items():
+        for key, value in gauge(samples, "kafka_consumergroup_group_lag").items():
             messages[key] = max(messages.get(key, 0.0), value)
-        for key, value in gauge(samples, "vane_consumer_lag_seconds").items():
+        for key, value in gauge(samples, "kafka_consumergroup_group_lag_seconds").items():
             seconds[key] = max(seconds.get(key, 0.0), value)
     return messages, seconds
 
@@ -97,7 +97,7 @@ def caught_up(*workers: WorkerProcess) -> bool:
     """Every partition reported by every worker with no lag and status OK."""
     for worker in workers:
         samples = worker.metrics()
-        lag = gauge(samples, "vane_consumer_lag_messages")
+        lag = gauge(samples, "kafka_consumergroup_group_lag")
         status = statuses(samples)
         if len(lag) < PARTITIONS or any(lag.values()) or set(status.values()) != {"OK"}:
             return False
@@ -106,7 +106,7 @@ def caught_up(*workers: WorkerProcess) -> bool:
 
 def _stalled(samples: Samples) -> dict[Partition, float]:
     """Lag in seconds of the partitions reported STALL (empty when none is)."""
-    seconds = gauge(samples, "vane_consumer_lag_seconds")
+    seconds = gauge(samples, "kafka_consumergroup_group_lag_seconds")
     return {p: seconds[p] for p, status in statuses(samples).items() if status == "STALL"}
 
 

@@ -217,7 +217,8 @@ def test_second_worker_joins_and_leaves_mid_replay(
 
 def _lag_seconds(worker: WorkerProcess) -> float:
     """The largest consumer lag in seconds the worker reports now."""
-    lags = [v for (n, _), v in worker.metrics().items() if n == "vane_consumer_lag_seconds"]
+    name = "kafka_consumergroup_group_lag_seconds"
+    lags = [v for (n, _), v in worker.metrics().items() if n == name]
     return max(lags, default=0.0)
 
 

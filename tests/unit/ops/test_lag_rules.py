@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aiokafka import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
@@ -119,9 +121,9 @@ def test_sampler_sets_lag_gauges_and_one_status() -> None:
     tp = TopicPartition("orders", 3)
     sampler.record({tp: Reading(committed=5, end=9, head_ts_ms=97_500)}, now_s=100.0)
     got = _exposed(metrics)
-    labels = (("partition", "3"), ("topic", "orders"))
-    assert got[("vane_consumer_lag_messages", labels)] == 4
-    assert got[("vane_consumer_lag_seconds", labels)] == pytest.approx(2.5)
+    labels = (("group", "g"), ("partition", "3"), ("topic", "orders"))
+    assert got[("kafka_consumergroup_group_lag", labels)] == 4
+    assert got[("kafka_consumergroup_group_lag_seconds", labels)] == pytest.approx(2.5)
     status = {dict(k[1])["status"]: v for k, v in got.items() if k[0] == "vane_partition_status"}
     assert status == {"OK": 1.0, "WARN": 0.0, "STALL": 0.0, "STOP": 0.0, "REWIND": 0.0}
     assert sampler.snapshot()["partitions"][0]["lag"] == 4
@@ -136,3 +138,45 @@ def test_lag_seconds_keeps_the_last_figure_when_the_head_was_not_fetched() -> No
     assert sampler.views[tp].lag_seconds == pytest.approx(2.0)
     sampler.record({tp: Reading(9, 9, None)}, now_s=102.0)
     assert sampler.views[tp].lag_seconds == 0.0
+
+
+def test_the_group_max_is_the_worst_partition() -> None:
+    metrics = Metrics()
+    sampler = LagSampler(_NoKafka(), metrics, RULES, "g")  # type: ignore[arg-type]
+    readings = {
+        TopicPartition("orders", 0): Reading(5, 9, 97_000),
+        TopicPartition("refunds", 1): Reading(0, 10, 99_000),
+        TopicPartition("refunds", 2): Reading(3, 3, None),
+    }
+    sampler.record(readings, now_s=100.0)
+    got = _exposed(metrics)
+    assert got[("kafka_consumergroup_group_max_lag", (("group", "g"),))] == 10
+    assert got[("kafka_consumergroup_group_max_lag_seconds", (("group", "g"),))] == 3.0
+
+
+def test_while_kafka_cannot_be_read_the_oldest_message_keeps_getting_older() -> None:
+    """A broker outage shows as lag: nothing can be committed while it lasts."""
+    metrics = Metrics()
+    sampler = LagSampler(_NoKafka(), metrics, RULES, "g")  # type: ignore[arg-type]
+    waiting, idle = TopicPartition("orders", 0), TopicPartition("orders", 1)
+    sampler.record({waiting: Reading(5, 9, 98_000), idle: Reading(4, 4, None)}, now_s=100.0)
+    sampler.age(now_s=130.0)
+    assert sampler.views[waiting].lag_seconds == pytest.approx(32.0)
+    assert sampler.views[waiting].lag == 4, "the lag in messages keeps its last value"
+    assert sampler.views[idle].lag_seconds == 0.0
+    got = _exposed(metrics)
+    labels = (("group", "g"), ("partition", "0"), ("topic", "orders"))
+    assert got[("kafka_consumergroup_group_lag_seconds", labels)] == pytest.approx(32.0)
+    assert got[("kafka_consumergroup_group_max_lag_seconds", (("group", "g"),))] == pytest.approx(
+        32.0
+    )
+
+
+def test_a_failed_tick_ages_the_lag() -> None:
+    metrics = Metrics()
+    sampler = LagSampler(_NoKafka(), metrics, RULES, "g")  # type: ignore[arg-type]
+    tp = TopicPartition("orders", 0)
+    sampler.record({tp: Reading(5, 9, 1_000)}, now_s=2.0)
+    asyncio.run(sampler.tick())  # _NoKafka.read raises: a failed round
+    assert sampler._failing
+    assert sampler.views[tp].lag_seconds > 1000.0
