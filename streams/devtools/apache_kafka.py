@@ -45,10 +45,11 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from aiokafka.admin import AIOKafkaAdminClient
+
+from streams.devtools.supervision import Started
 
 MIN_JAVA = 17
 START_TIMEOUT_S = 60.0  # format, start, first answered Metadata request
@@ -317,7 +318,7 @@ def broker_answers(bootstrap: str) -> bool:
             return False
 
 
-class ApacheKafka:
+class ApacheKafka(Started):
     """A single-node Apache Kafka broker in a temporary directory (a context manager).
 
     ``properties`` are added to (and override) the generated server.properties;
@@ -389,19 +390,7 @@ class ApacheKafka:
         """The broker's stdout and stderr (and the storage tool's)."""
         return self.dir / "broker.log"
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
+    def start(self) -> Self:
         """Format the storage, start the JVM and wait until it answers; clean up on failure."""
         started = time.monotonic()
         try:
@@ -413,6 +402,7 @@ class ApacheKafka:
             self.stop()
             raise
         self.start_s = time.monotonic() - started
+        return self
 
     def _prepare(self) -> None:
         libs = self.libs or kafka_libs()
