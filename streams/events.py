@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
@@ -90,6 +91,17 @@ class SourcedEvent:
 def anchor_day(anchor_ms: int) -> int:
     """The calendar day at UTC+08:00 of an anchor (SCORING.md §1)."""
     return (anchor_ms + 28_800_000) // 86_400_000
+
+
+_DAY_ZERO = date(1970, 1, 1)  # day 0 is 1970-01-01 at UTC+08:00
+
+
+def day_text(day: int) -> str:
+    """A day number (``anchor_day``) as its UTC+08:00 calendar date, for people and logs.
+
+    day_text(anchor_day(1795312800000))  # '2026-11-22' (10:00 at UTC+08:00)
+    """
+    return (_DAY_ZERO + timedelta(days=day)).isoformat()
 
 
 @dataclass(frozen=True, slots=True)

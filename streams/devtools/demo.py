@@ -5,7 +5,9 @@ events, hidden shop and creator qualities) at a modest rate, and shows: events/s
 produced and consumed, consumer lag, dead letters, the best and worst shops and
 creators with their scores, and tier changes as they are published, with their
 reasons. In a terminal it is a live view (rich); piped, it prints plain lines.
-Ctrl-C stops the producer, then the worker, then the servers.
+Ctrl-C stops the producer, then the worker, then the servers. It starts with a
+legend (``legend``): what ``display`` is, and why a tier does not follow every
+move of the score (rulebook v2's reference, shown on each weight update).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import threading
 import time
 import urllib.request
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +30,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from models import load_models
+from models import ModelConfig, Reference, load_models, tier_sentence
 from streams import codec
 from streams.devtools.embedded import EmbeddedStack
 from streams.devtools.generator import GeneratorConfig, generate
@@ -75,6 +78,7 @@ def run(rate_per_s: float = 1500.0, days: int = 30, stop: threading.Event | None
         worker = _start_worker(stack, web_port)
         console.print(f"KAFKA_BOOTSTRAP={stack.kafka_bootstrap} REDIS_URL={stack.redis_url}")
         console.print(f"worker: http://127.0.0.1:{web_port}/metrics   (Ctrl-C stops everything)")
+        console.print(legend(load_models()), soft_wrap=True, markup=False)
         board = Board()
         try:
             asyncio.run(_watch(stack, web_port, rate_per_s, days, board, console, stop))
@@ -157,10 +161,11 @@ async def _produce(bootstrap: str, rate: float, days: int, board: Board) -> None
 
 async def _tail_weights(bootstrap: str, board: Board, console: Console) -> None:
     consumer = AIOKafkaConsumer(WEIGHTS, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    models = load_models()
     await consumer.start()
     try:
         async for record in consumer:
-            line = _change_line(codec.loads(record.value))
+            line = _change_line(codec.loads(record.value), models)
             board.changes.appendleft(line)
             board.change_count += 1
             if not console.is_terminal:
@@ -169,16 +174,48 @@ async def _tail_weights(bootstrap: str, board: Board, console: Console) -> None:
         await consumer.stop()
 
 
-def _change_line(m: dict[str, Any]) -> str:
+def legend(models: Mapping[str, ModelConfig]) -> str:
+    """What the numbers mean, from the models themselves (docs/scoring.md)."""
+    ranges = ", ".join(
+        f"{name} {_display_range(models[name])}" for name in ("shop", "creator") if name in models
+    )
+    return (
+        "display: the merchant-facing value of the score S (0-100), offset + span*S/100: "
+        f"{ranges}; product: the score itself (docs/scoring.md).\n"
+        "tiers: each day's tier is decided against yesterday's (the reference R of rulebook "
+        "v2): near a threshold an entity keeps yesterday's tier until its score passes the "
+        "threshold by the model's margin, so a score that wobbles does not flip the tier. "
+        "Each weight update says which sentence decided it."
+    )
+
+
+def _display_range(model: ModelConfig) -> str:
+    low, high = model.display.offset, model.display.offset + model.display.span
+    return f"{low:g}-{high:g}"
+
+
+def _change_line(m: dict[str, Any], models: Mapping[str, ModelConfig] | None = None) -> str:
     reasons = ", ".join(
         f"{r['indicator']} {r['value']:.3g} (sub {r['sub']:.0f})" for r in m["reasons"]
     )
     score = "-" if m["score"] is None else f"{m['score']:.1f}"
+    display = "" if m.get("display") is None else f", display {m['display']:.2f}"
     return (
         f"{m['entity_type']} {m['entity_id']}: {m['previous']['tier']} -> {m['tier']} "
-        f"(score {score}, weight {m['weight']:.2f}, boost {m['boost']:.2f})"
+        f"(score {score}{display}, weight {m['weight']:.2f}, boost {m['boost']:.2f})"
+        + _why(m, models or {})
         + (f"; costs: {reasons}" if reasons else "")
     )
+
+
+def _why(m: dict[str, Any], models: Mapping[str, ModelConfig]) -> str:
+    """The sentence that decided the tier, from the message's reference (model 2 on)."""
+    model = models.get(m["entity_type"])
+    if model is None or "reference" not in m:
+        return ""
+    ref = m["reference"]
+    reference = None if ref is None else Reference(ref["tier"], ref["score"])
+    return f"; {tier_sentence(model.tiers, m['score'], reference)}"
 
 
 async def _poll_metrics(web_port: int, board: Board) -> None:

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-from streams.events import EntityKey
+from streams.events import EntityKey, day_text
 from streams.metrics import Metrics
 from streams.scoring.rescorer import Rescorer
 from streams.scoring.weights import DAY_CLOSE
@@ -72,7 +72,8 @@ class DayCloseSweeper:
         except LeaseLost:
             self._metrics.sweep_leases_lost.inc()
             log.warning(
-                "day-close sweep of day %d stopped: the lease moved to another worker", day
+                "day-close sweep as of %s stopped: the lease moved to another worker",
+                day_text(day),
             )
             return False
         finally:
@@ -92,7 +93,9 @@ class DayCloseSweeper:
         elapsed = time.perf_counter() - started
         self._metrics.sweep_duration.observe(elapsed)
         self._metrics.sweeps.inc()
-        log.info("day-close sweep of day %d: %d updates in %.2fs", day, published, elapsed)
+        log.info(
+            "day-close sweep as of %s: %d updates in %.2fs", day_text(day), published, elapsed
+        )
 
 
 async def _chunks(

@@ -28,6 +28,12 @@ def test_demo_publishes_weight_updates_and_stops_cleanly_on_ctrl_c() -> None:
             seen += proc.stdout.readline()
         first_update_s = time.monotonic() - started
         assert "weight update:" in seen, seen[-2000:]
+        # The legend first: what display is, and why a tier holds near a threshold.
+        assert "display: the merchant-facing value" in seen
+        assert "shop 3-5, creator 0-5" in seen
+        update = seen.split("weight update:", 1)[1].splitlines()[0]
+        sentences = ("yesterday ", "no rating yesterday", "unrated today")
+        assert any(f"; {s}" in update for s in sentences), f"no deciding sentence: {update}"
         print(f"first weight update {first_update_s:.1f}s after `vane demo` started")
         children = descendants(proc.pid)
         assert len(children) == 3, "tansu, valkey and the worker"
