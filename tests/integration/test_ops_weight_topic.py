@@ -98,9 +98,20 @@ def test_example_consumer_keeps_the_latest_weight_per_entity(
     assert table.weight("creator", "c1") == ("STANDARD", 1.0, 1.0)
     assert table.weight("product", "never-seen") == ("NEW", 1.0, 1.0)
     assert table.ignored == 2
-    # Same as the compacted view: the last message per key (tests/weight_topic.py).
+    # The table holds each key's highest seq, whatever landed last: this topic ends on a
+    # late stale copy (Vane repairs that by re-sending the current message; the example
+    # must not depend on it). Vane's own guarantees (tests/weight_topic.check) hold for
+    # the topic without the late copy.
     records = kafka.consume(infra.kafka_bootstrap, weight_topic, len(weight_records()))
-    assert table.latest == {key: check(records)[key] for key in table.latest}
+    highest: dict[str, dict[str, Any]] = {}
+    for record in records:
+        body, key = codec.loads(record.value), record.key.decode()
+        if key not in highest or body["seq"] > highest[key]["seq"]:
+            highest[key] = body
+    assert table.latest == {key: highest[key] for key in table.latest}
+    late = records[max(i for i, r in enumerate(records) if r.key == b"shop:s1")]
+    assert codec.loads(late.value)["seq"] == 1, "the stale copy landed last, as produced"
+    assert check([r for r in records if r is not late]) == highest
 
 
 LEGACY = ["-X", "api.version.request=false", "-X", "broker.version.fallback=0.9.0"]
