@@ -38,6 +38,7 @@ def test_demo_publishes_weight_updates_and_stops_cleanly_on_ctrl_c() -> None:
         children = descendants(proc.pid)
         assert len(children) == 3, "tansu, valkey and the worker"
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=40)
+        # bounded, generous: the demo stops the worker (20 s grace), then both servers (5 s each)
+        proc.communicate(timeout=90)
         assert proc.returncode == 0
         assert not [pid for pid in children if alive(pid)]
