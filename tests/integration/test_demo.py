@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -39,6 +41,14 @@ def test_demo_publishes_weight_updates_and_stops_cleanly_on_ctrl_c() -> None:
         assert len(children) == 3, "tansu, valkey and the worker"
         proc.send_signal(signal.SIGINT)
         # bounded, generous: the demo stops the worker (20 s grace), then both servers (5 s each)
-        proc.communicate(timeout=90)
+        try:
+            proc.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # fail this test alone: a hung demo must not outlive it
+            proc.communicate()
+            for pid in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            pytest.fail("vane demo did not stop within 90 s of Ctrl-C")
         assert proc.returncode == 0
         assert not [pid for pid in children if alive(pid)]
