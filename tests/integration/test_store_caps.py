@@ -31,15 +31,6 @@ from tests.samples import sample
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def redis_url(request: pytest.FixtureRequest) -> str:
-    """The session's Redis: ``store_redis`` where conftest has it, else ``infra``'s."""
-    try:
-        return str(request.getfixturevalue("store_redis"))
-    except pytest.FixtureLookupError:
-        return str(request.getfixturevalue("infra").redis_url)
-
-
 BASE_MS = 1_790_000_000_000
 DAY_MS = 86_400_000
 DAYS = 90
@@ -90,14 +81,14 @@ def _nonzero(totals: Any) -> dict[int, dict[str, int]]:
 
 
 def test_a_busy_entity_at_the_caps_saturates_the_same_in_store_and_backfill(
-    redis_url: str,
+    store_redis: str,
 ) -> None:
     events = _events()
     as_of = anchor_day(events[-1].ts_ms)
     models = load_models()
     backfill = Backfill(models)
     backfill.feed(events, batch_size=1000)
-    got = asyncio.run(_store_windows(redis_url, events, as_of))
+    got = asyncio.run(_store_windows(store_redis, events, as_of))
 
     for key in ENTITIES:
         want = backfill.windows(key, as_of)

@@ -33,15 +33,6 @@ from tests.samples import sample
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def redis_url(request: pytest.FixtureRequest) -> str:
-    """The session's Redis: ``store_redis`` where conftest has it, else ``infra``'s."""
-    try:
-        return str(request.getfixturevalue("store_redis"))
-    except pytest.FixtureLookupError:
-        return str(request.getfixturevalue("infra").redis_url)
-
-
 TS = 1_790_000_000_000
 
 
@@ -74,9 +65,9 @@ async def apply_all(store: WindowStore, batch: Sequence[SourcedEvent]) -> ApplyR
     return await store.apply(list(batch))
 
 
-def test_a_renamed_topic_is_counted_from_its_first_offset(redis_url: str) -> None:
+def test_a_renamed_topic_is_counted_from_its_first_offset(store_redis: str) -> None:
     async def run() -> tuple[int, ApplyResult]:
-        async with opened(redis_url) as store:
+        async with opened(store_redis) as store:
             await apply_all(store, [paid(f"a{i}", i) for i in range(20)])
             result = await apply_all(store, [paid(f"b{i}", i, "orders-v2") for i in range(20)])
             return await shop_paid(store), result
@@ -87,9 +78,9 @@ def test_a_renamed_topic_is_counted_from_its_first_offset(redis_url: str) -> Non
     assert result.rewinds == {}
 
 
-def test_a_recreated_topic_with_a_new_generation_is_counted(redis_url: str) -> None:
+def test_a_recreated_topic_with_a_new_generation_is_counted(store_redis: str) -> None:
     async def run() -> int:
-        async with opened(redis_url) as store:
+        async with opened(store_redis) as store:
             await apply_all(store, [paid(f"a{i}", i) for i in range(20)])
             await apply_all(store, [paid(f"b{i}", i, generation=1) for i in range(20)])
             return await shop_paid(store)
@@ -97,11 +88,11 @@ def test_a_recreated_topic_with_a_new_generation_is_counted(redis_url: str) -> N
     assert asyncio.run(run()) == 40
 
 
-def test_offsets_that_go_backwards_are_reported_not_skipped_silently(redis_url: str) -> None:
+def test_offsets_that_go_backwards_are_reported_not_skipped_silently(store_redis: str) -> None:
     """Same name, same generation, offsets restarted: skipped, but as a rewind."""
 
     async def run() -> tuple[ApplyResult, ApplyResult, int]:
-        async with opened(redis_url) as store:
+        async with opened(store_redis) as store:
             first = [paid(f"a{i}", i) for i in range(20)]
             await apply_all(store, first)
             redelivered = await apply_all(store, first[12:])  # a crash: re-read since commit
@@ -117,14 +108,14 @@ def test_offsets_that_go_backwards_are_reported_not_skipped_silently(redis_url: 
     assert paid_count == 20
 
 
-def test_watermarks_from_before_topic_identity_are_taken_over(redis_url: str) -> None:
+def test_watermarks_from_before_topic_identity_are_taken_over(store_redis: str) -> None:
     """An upgrade: the old ``oO0`` field keeps redeliveries from counting twice."""
 
     async def run() -> tuple[int, int, ApplyResult]:
-        async with opened(redis_url) as store:
+        async with opened(store_redis) as store:
             events = [paid(f"a{i}", i) for i in range(10)]
             await apply_all(store, events)
-            client: Any = aioredis.Redis.from_url(redis_url)
+            client: Any = aioredis.Redis.from_url(store_redis)
             for entity in ("shop:s1", "product:p1", "category:cat-1"):
                 key = store.entity_key(*entity.split(":"))
                 fields = [f for f in await client.hkeys(key) if f.startswith(b"oO0:")]
@@ -143,12 +134,12 @@ def test_watermarks_from_before_topic_identity_are_taken_over(redis_url: str) ->
     assert more.rewinds == {}
 
 
-def test_a_rewind_past_the_dedupe_horizon_counts_nothing_twice(redis_url: str) -> None:
+def test_a_rewind_past_the_dedupe_horizon_counts_nothing_twice(store_redis: str) -> None:
     """The duplicate at offset 2 moved the watermark: re-read after expiry, it is skipped."""
     horizon_s = 0.3
 
     async def run() -> tuple[int, int, ApplyResult]:
-        async with opened(redis_url, horizon_s) as store:
+        async with opened(store_redis, horizon_s) as store:
             log = [paid("e1", 0), paid("e2", 1), paid("e1", 2)]  # e1 twice upstream
             first = await apply_all(store, log)
             await asyncio.sleep(horizon_s + 0.3)  # every marker expired
