@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -23,6 +24,7 @@ from hypothesis import settings
 
 from streams.devtools.embedded import BROKERS, Broker, kafka_unavailable
 from tests.infra import FIGURES, Infra, Servers, kafka_choices
+from tests.servers import RestartableValkey
 
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.register_profile(
@@ -81,3 +83,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def unique() -> str:
     """A short unique suffix for this test's topics and consumer group."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def valkey(tmp_path: Path) -> Iterator[RestartableValkey]:
+    """A Valkey of this test's own, for faults that must not touch the session's servers."""
+    server = RestartableValkey(tmp_path / "valkey")
+    server.folder.mkdir()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

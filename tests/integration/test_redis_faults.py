@@ -20,7 +20,6 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,17 +42,6 @@ pytestmark = pytest.mark.integration
 
 GRACE_S = 30.0  # docker-compose's stop_grace_period, Kubernetes' default
 EVENTS = 400
-
-
-@pytest.fixture
-def valkey(tmp_path: Path) -> Iterator[RestartableValkey]:
-    server = RestartableValkey(tmp_path / "valkey")
-    server.folder.mkdir()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def ready(worker: WorkerProcess) -> dict[str, Any] | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,6 @@ from tests.worker_process import WorkerProcess, topic_names, wait_until, worker_
 pytestmark = pytest.mark.integration
 
 PROBES = 300
-
-
-@pytest.fixture
-def valkey(tmp_path: Path) -> Iterator[RestartableValkey]:
-    server = RestartableValkey(tmp_path / "valkey")
-    server.folder.mkdir()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def status(worker: WorkerProcess, path: str) -> int | None:
