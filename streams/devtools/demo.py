@@ -21,7 +21,7 @@ import threading
 import time
 import urllib.request
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,7 @@ from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore
 
 WORKER_STOP_S = 20.0
+TASK_STOP_S = 10.0  # each background task's own clean-up (a producer's flush, a close)
 TOPICS = {s: s.value for s in Stream}  # the worker runs with the default topic names
 WEIGHTS = "traffic-weights"
 
@@ -81,10 +82,34 @@ def run(rate_per_s: float = 1500.0, days: int = 30, stop: threading.Event | None
         console.print(legend(load_models()), soft_wrap=True, markup=False)
         board = Board()
         try:
-            asyncio.run(_watch(stack, web_port, rate_per_s, days, board, console, stop))
+            _run_bounded(_watch(stack, web_port, rate_per_s, days, board, console, stop))
             console.print("\nstopping")
         finally:
             stop_child(worker, WORKER_STOP_S)
+
+
+def _run_bounded(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run``, except that stopping never waits without bound.
+
+    ``asyncio.run`` waits at exit for every task left and for the executor's threads;
+    a client whose clean-up hangs (a producer flushing to a starved broker) would
+    keep Ctrl-C from ever finishing. Here ``_watch`` bounds its tasks' clean-up, and
+    whatever is still left after that is abandoned with a line that names it.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(main)
+    finally:
+        try:
+            left = asyncio.all_tasks(loop)
+            for task in left:
+                task.cancel()
+            if left:
+                loop.run_until_complete(asyncio.wait(left, timeout=TASK_STOP_S))
+            _report_stuck(left)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()  # the default executor's threads (bounded urllib reads) are not joined
 
 
 def _start_worker(stack: EmbeddedStack, web_port: int) -> subprocess.Popen[bytes]:
@@ -110,10 +135,10 @@ async def _watch(
     stop: threading.Event,
 ) -> None:
     tasks = [
-        asyncio.create_task(_produce(stack.kafka_bootstrap, rate, days, board)),
-        asyncio.create_task(_tail_weights(stack.kafka_bootstrap, board, console)),
-        asyncio.create_task(_poll_metrics(web_port, board)),
-        asyncio.create_task(_poll_leaders(stack.redis_url, board)),
+        asyncio.create_task(_produce(stack.kafka_bootstrap, rate, days, board), name="producer"),
+        asyncio.create_task(_tail_weights(stack.kafka_bootstrap, board, console), name="tail"),
+        asyncio.create_task(_poll_metrics(web_port, board), name="metrics"),
+        asyncio.create_task(_poll_leaders(stack.redis_url, board), name="leaders"),
     ]
     try:
         if console.is_terminal:
@@ -130,8 +155,22 @@ async def _watch(
     finally:
         for task in tasks:
             task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.gather(*tasks)
+        # gather() would return at the first cancelled task; wait for all, bounded
+        _, pending = await asyncio.wait(tasks, timeout=TASK_STOP_S)
+        _report_stuck(pending)
+
+
+def _report_stuck(tasks: set[asyncio.Task[Any]] | list[asyncio.Task[Any]]) -> None:
+    """One line per task that did not finish its clean-up in time, with where it waits."""
+    for task in tasks:
+        if not task.done():
+            frames = task.get_stack(limit=1)
+            where = f" at {frames[0].f_code.co_qualname}" if frames else ""
+            print(
+                f"vane demo: abandoned {task.get_name()}{where} (clean-up took over "
+                f"{TASK_STOP_S:.0f} s)",
+                file=sys.stderr,
+            )
 
 
 def _check(stack: EmbeddedStack, tasks: list[asyncio.Task[None]]) -> None:
@@ -156,7 +195,7 @@ async def _produce(bootstrap: str, rate: float, days: int, board: Board) -> None
             await producer.send(routed.topic, value=routed.value, key=routed.key)
             board.produced += 1
     finally:
-        await producer.stop()
+        await _bounded(producer.stop())
 
 
 async def _tail_weights(bootstrap: str, board: Board, console: Console) -> None:
@@ -171,7 +210,7 @@ async def _tail_weights(bootstrap: str, board: Board, console: Console) -> None:
             if not console.is_terminal:
                 console.print(f"weight update: {line}", soft_wrap=True, markup=False)
     finally:
-        await consumer.stop()
+        await _bounded(consumer.stop())
 
 
 def legend(models: Mapping[str, ModelConfig]) -> str:
@@ -259,7 +298,14 @@ async def _poll_leaders(redis_url: str, board: Board) -> None:
                 board.leaders[entity_type] = rated[:5] + (rated[-5:] if len(rated) > 10 else [])
             await asyncio.sleep(3.0)
     finally:
-        await store.close()
+        await _bounded(store.close())
+
+
+async def _bounded(cleanup: Coroutine[Any, Any, Any]) -> None:
+    """A client's clean-up, given up after ``TASK_STOP_S`` (it only ends the demo)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(TASK_STOP_S / 2):
+            await cleanup
 
 
 def _status(board: Board) -> str:

@@ -42,13 +42,17 @@ def test_demo_publishes_weight_updates_and_stops_cleanly_on_ctrl_c() -> None:
         proc.send_signal(signal.SIGINT)
         # bounded, generous: the demo stops the worker (20 s grace), then both servers (5 s each)
         try:
-            proc.communicate(timeout=90)
+            rest, _ = proc.communicate(timeout=90)
         except subprocess.TimeoutExpired:
             proc.kill()  # fail this test alone: a hung demo must not outlive it
-            proc.communicate()
+            rest, _ = proc.communicate()
             for pid in children:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            pytest.fail("vane demo did not stop within 90 s of Ctrl-C")
-        assert proc.returncode == 0
+            pytest.fail(
+                f"vane demo did not stop within 90 s of Ctrl-C; it printed:\n{rest[-3000:]}"
+            )
+        assert proc.returncode == 0, rest[-3000:]
+        # a client whose clean-up overran is abandoned with a line naming it: shown, allowed
+        print("\n".join(line for line in rest.splitlines() if "vane demo: abandoned" in line))
         assert not [pid for pid in children if alive(pid)]
