@@ -14,7 +14,7 @@ Three rules decide what an event does to the windows (SCORING.md §1, docs/seman
 - **latest by (ts, event_id)**: a register or a label keeps the entry with the
   largest ``(ts, event_id)``; an equal one does not replace it.
 
-The store runs them in Redis (``SET marker NX GET PX`` and ``lua/apply.lua``), the
+The store runs them in Redis (``lua/dedupe.lua`` and ``lua/apply.lua``), the
 backfill in memory (``Deduper``, ``newer``); a property test holds the store to
 these definitions.
 

@@ -12,15 +12,17 @@ cannot contain ``{`` or ``}``, so no id can reach another entity's slot):
 
     <prefix>:{shop:S1}          windows hash (expires after the idle TTL)
     <prefix>:{shop:S1}:st       state hash: seq, published state, outbox (kept)
-    <prefix>:{ev:EVENT_ID}      dedupe marker "<stream>:<partition>:<offset>" (expires)
+    <prefix>:{dd:T}:<slice>:<n> dedupe markers of tag T (0-15): fingerprint -> position digest
+    <prefix>:{dd:T}:m           the tag's slices: sub-bucket counts and sizes (``dedupe``)
     <prefix>:{outbox:N}         outbox index shard N (0-15): entities to look at, by due time
     <prefix>:{clock}            stream time, last swept day, sweep requests
     <prefix>:{clock}:lease      the day-close sweep's lease
 
 Exactly-once effect on at-least-once delivery, per batch, in two round trips:
-1. one pipeline of ``SET marker NX GET`` per event: a marker that already holds
-   another position means an upstream duplicate (same event_id, other offset),
-   dropped; our own position means a redelivery, let through;
+1. one pipeline of one ``dedupe.lua`` call per marker tag (16 at most): a marker
+   that already holds another position means an upstream duplicate (same
+   event_id, other offset), dropped; our own position means a redelivery, let
+   through (``streams.store.dedupe``: ~14 bytes per marker);
 2. one pipeline of one Lua call per touched entity, which applies the entity's
    events whose offset is above its partition watermark and moves the watermark
    in the same atomic call (a redelivered batch is skipped there), then returns
@@ -29,7 +31,7 @@ Exactly-once effect on at-least-once delivery, per batch, in two round trips:
 
 Modules: ``connection`` (the redis client, scripts, error translation: the
 only importer of redis), ``encoding`` (Lua arguments and replies, pure),
-``window_store`` (the ``WindowStore`` API).
+``dedupe`` (the markers' packing, pure), ``window_store`` (the ``WindowStore`` API).
 """
 
 from streams.store.encoding import STREAM_CODE, PublishedState, Snapshot, day_of

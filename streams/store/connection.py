@@ -25,6 +25,7 @@ T = TypeVar("T")
 AUTH_HINT = " (set the password in REDIS_URL or VANE_REDIS_PASSWORD, which wins)"
 SCRIPTS = (
     "apply",
+    "dedupe",
     "clock",
     "commit",
     "published",

@@ -14,7 +14,7 @@ from streams.errors import ScriptsMissing
 from streams.events import EntityKey, SourcedEvent
 from streams.semantics import counts, too_late
 from streams.settings import RedisSettings
-from streams.store import connection
+from streams.store import connection, dedupe
 from streams.store.encoding import (
     EntityBatch,
     Snapshot,
@@ -144,6 +144,8 @@ class WindowStore:
         self._ttl_ms = int(settings.entity_ttl_s * 1000)
         self._shas: dict[str, str] = {}
         self._stream_time_ms: int | None = None
+        # Until then a marker may still be a key of its own (``_legacy_marker_key``).
+        self._legacy_markers_until_ms = 0
         # Told the duration of every timed operation (``_timed``), failed ones included.
         self.observe: Observer | None = None
 
@@ -153,7 +155,20 @@ class WindowStore:
         store = cls(await connection.connect(settings), settings)
         store._shas = await connection.guarded(connection.load_scripts(store._client))
         store._stream_time_ms = await store.stream_time_ms()
+        await store._note_marker_format()
         return store
+
+    async def _note_marker_format(self) -> None:
+        """Record when this deployment first ran with packed markers (``streams.store.dedupe``).
+
+        A store that already had stream time then was written by a version with one
+        key per marker: those keys are looked up too, until the horizon has passed
+        since the upgrade. A new store records 0 and never looks.
+        """
+        since = str(int(time.time() * 1000)) if self._stream_time_ms is not None else "0"
+        await self._run(self._client.hsetnx(self._clock_key, "dd", since))
+        upgraded = int(await self._run(self._client.hget(self._clock_key, "dd")) or 0)
+        self._legacy_markers_until_ms = upgraded + self._dedupe_ms if upgraded else 0
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -166,7 +181,10 @@ class WindowStore:
     def state_key(self, entity_type: str, entity_id: str) -> str:
         return f"{self.entity_key(entity_type, entity_id)}:st"
 
-    def _marker_key(self, event_id: str) -> str:
+    def _dedupe_key(self, tag: int) -> str:
+        return f"{self._prefix}:{{dd:{tag}}}"
+
+    def _legacy_marker_key(self, event_id: str) -> str:
         return f"{self._prefix}:{{ev:{event_id}}}"
 
     @property
@@ -216,22 +234,33 @@ class WindowStore:
         """(events that count, upstream duplicates, ids of the events seen for the first time)."""
         if not events:
             return [], [], set()
-        pipe = self._client.pipeline(transaction=False)
         positions = [position(s) for s in events]
-        for s, pos in zip(events, positions, strict=True):
-            key = self._marker_key(s.event.event_id)
-            pipe.set(key, pos, nx=True, get=True, px=self._dedupe_ms)
-        before = await pipe.execute()
+        found = dedupe.lookups(
+            [(s.event.event_id, p) for s, p in zip(events, positions, strict=True)]
+        )
+        legacy = self._legacy_markers_until_ms > time.time() * 1000
+        pipe = self._client.pipeline(transaction=False)
+        for tag, records in found.records.items():
+            base = self._dedupe_key(tag)
+            self._evalsha(
+                pipe, "dedupe", [f"{base}:m"], base, str(self._dedupe_ms), bytes(records)
+            )
+        if legacy:  # markers of the versions before packed markers, until they expire
+            for s in events:
+                pipe.get(self._legacy_marker_key(s.event.event_id))
+        replies = await pipe.execute()
+        status = dedupe.statuses(found, dict(zip(found.records, replies, strict=False)))
+        held = [None if r is None else r.decode() for r in replies[len(found.records) :]]
         unique: list[SourcedEvent] = []
         dropped: list[SourcedEvent] = []
-        for s, pos, old in zip(events, positions, before, strict=True):
-            held = None if old is None else old.decode()
-            (unique if counts(held, pos) else dropped).append(s)
-        return (
-            unique,
-            dropped,
-            {id(s) for s, old in zip(events, before, strict=True) if old is None},
-        )
+        first_seen: set[int] = set()
+        for i, (s, pos, st) in enumerate(zip(events, positions, status, strict=True)):
+            old = held[i] if held else None
+            duplicate = st == dedupe.DUPLICATE or (old is not None and not counts(old, pos))
+            (dropped if duplicate else unique).append(s)
+            if st == dedupe.FIRST and old is None:
+                first_seen.add(id(s))
+        return unique, dropped, first_seen
 
     async def _apply_groups(
         self, groups: dict[EntityKey, EntityBatch], as_of: int, batch_max: int | None

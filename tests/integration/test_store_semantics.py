@@ -3,8 +3,8 @@
 ``Rules`` below is ``streams.semantics`` and nothing else, plus the per-partition
 watermark that skips redeliveries: per batch it says which events are too late and
 how many are upstream duplicates, and per entity which label entry is the latest by
-(ts, event_id). The window store, running the same deliveries in Redis (``SET NX GET
-PX`` markers, ``apply.lua``), must agree batch by batch. The ids mix cases and
+(ts, event_id). The window store, running the same deliveries in Redis (``dedupe.lua``'s
+packed markers, ``apply.lua``), must agree batch by batch. The ids mix cases and
 punctuation, the timestamps collide, the anchors span more than 90 days, and batches
 are redelivered after simulated crashes; a short horizon shows markers expiring.
 """

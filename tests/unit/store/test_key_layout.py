@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from models.counting import ENTITY_TYPES
 from streams.settings import RedisSettings
-from streams.store import WindowStore
+from streams.store import WindowStore, dedupe
 
 ID = st.from_regex(r"[A-Za-z0-9._:-]{1,64}", fullmatch=True)
 STORE = WindowStore(client=None, settings=RedisSettings())  # type: ignore[arg-type]  # keys only
@@ -49,5 +49,7 @@ def test_dedupe_markers_and_the_clock_never_collide_with_entities(
     event_id: str, entity_type: str, entity_id: str
 ) -> None:
     entity_tag = hash_tag(STORE.entity_key(entity_type, entity_id))
-    assert hash_tag(STORE._marker_key(event_id)) != entity_tag
+    tag, _ = dedupe.marker(event_id, "O:0:0")
+    assert hash_tag(STORE._dedupe_key(tag)) != entity_tag
+    assert hash_tag(STORE._legacy_marker_key(event_id)) != entity_tag
     assert hash_tag(STORE._clock_key) != entity_tag
