@@ -13,6 +13,7 @@ is acknowledged; nothing of it is applied. Nothing a message contains can make
 
 from __future__ import annotations
 
+import collections
 import logging
 from collections.abc import Callable, Sequence
 
@@ -60,6 +61,7 @@ class Intake:
         sources: list[SourceMessage] = []
         rejected: list[DeadLetter] = []
         latest_allowed_ms = self._clock_ms() + FUTURE_TOLERANCE_MS
+        passed: collections.Counter[tuple[str, str]] = collections.Counter()
         for message in batch:
             outcome = self._check(stream, message, latest_allowed_ms)
             if isinstance(outcome, DeadLetter):
@@ -68,6 +70,9 @@ class Intake:
                 position = (message.topic, message.partition, message.offset, self._generation)
                 accepted.append(SourcedEvent(outcome, *position))
                 sources.append(message)
+                passed[message.topic, outcome.type] += 1
+        for (topic, event_type), n in passed.items():  # once per label pair, not per event
+            self._metrics.events.labels(topic, event_type).inc(n)
         if accepted:
             for refused in await self._apply(accepted):
                 letter = DeadLetter(refused.reason, refused.detail, sources[refused.index])
@@ -111,7 +116,6 @@ class Intake:
             ahead_s = (event.ts_ms - latest_allowed_ms) / 1000 + FUTURE_TOLERANCE_MS / 1000
             detail = f"ts: {ahead_s:.0f}s ahead of the wall clock (limit 600s)"
             return self._reject(DeadLetter(Reason.FROM_FUTURE, detail, message))
-        self._metrics.events.labels(message.topic, event.type).inc()
         return event
 
     def _reject(self, letter: DeadLetter) -> DeadLetter:

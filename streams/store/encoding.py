@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -78,9 +79,14 @@ def watermark_field(s: SourcedEvent) -> str:
     recreated one whose generation was bumped, starts from no watermark instead of
     having its new offsets skipped as old ones (docs/operations.md).
     """
-    identity = f"{s.topic}\x00{s.generation}".encode()
+    return _watermark_field(s.event.stream, s.partition, s.topic, s.generation)
+
+
+@functools.lru_cache(maxsize=4096)  # a worker sees few (topic, partition) pairs
+def _watermark_field(stream: Stream, partition: int, topic: str, generation: int) -> str:
+    identity = f"{topic}\x00{generation}".encode()
     tag = hashlib.blake2b(identity, digest_size=4).hexdigest()
-    return f"{legacy_watermark_field(s)}:{tag}"
+    return f"o{STREAM_CODE[stream]}{partition}:{tag}"
 
 
 def legacy_watermark_field(s: SourcedEvent) -> str:

@@ -13,13 +13,14 @@
 -- Markers go into the current slice, spread over `sub` small hashes of about TARGET
 -- markers each, so that Valkey keeps them as listpacks (~13 bytes a marker: the 6-byte
 -- fingerprint as field, the digest as value, which a listpack keeps as a 3-byte integer). A slice closes after horizon /
--- SLICES of Redis TIME (the next one sized from its count), or early once it holds
--- sub * TARGET markers (the next one twice as wide: traffic grew). A closed slice is
+-- SLICES of Redis TIME (the next one sized from its count, at least FIRST hashes), or
+-- early once it holds sub * TARGET markers (the next one GROWTH times wider: traffic
+-- grew; few slices to look up while a new deployment ramps up). A closed slice is
 -- looked up until one horizon after it closed, so a marker holds at least the horizon
 -- and at most horizon * (1 + 1 / SLICES). Slice table fields: "c" the current slice id,
 -- "<id>" = "<sub>|<opened ms>|<closed ms or empty>", "<id>:n" its marker count.
 
-local SLICES, TARGET = 4, 120
+local SLICES, TARGET, FIRST, GROWTH = 4, 120, 64, 4
 local meta, base = KEYS[1], ARGV[1]
 local horizon = tonumber(ARGV[2])
 local recs = ARGV[3]
@@ -56,11 +57,11 @@ end
 
 -- the current slice: open the first, or the next when this one is old or full
 if not cur or not info[cur] then
-  cur = open((cur or 0) + 1, 1)
+  cur = open((cur or 0) + 1, FIRST)
 elseif now >= info[cur][2] + width then
   local n = counts[cur] or 0
   close(cur)
-  local sub = 1
+  local sub = FIRST
   while sub * TARGET < n do sub = sub * 2 end
   cur = open(cur + 1, sub)
 end
@@ -94,13 +95,13 @@ for pos = 1, #recs, 18 do
   end
   if status == "0" then
     local sub = info[cur][1]
-    if (counts[cur] or 0) + added >= sub * TARGET then  -- full: a twice as wide slice
+    if (counts[cur] or 0) + added >= sub * TARGET then  -- full: a GROWTH times wider slice
       redis.call("HINCRBY", meta, cur .. ":n", added)
       counts[cur], added = (counts[cur] or 0) + added, 0
       close(cur)
-      cur = open(cur + 1, sub * 2)
+      sub = sub * GROWTH
+      cur = open(cur + 1, sub)
       table.insert(live, 1, cur)
-      sub = sub * 2
     end
     local key = base .. ":" .. cur .. ":" .. (h % sub)
     redis.call("HSET", key, fp, digest)
