@@ -22,7 +22,7 @@ Exactly-once effect on at-least-once delivery, per batch, in two round trips:
 1. one pipeline of one ``dedupe.lua`` call per marker tag (16 at most): a marker
    that already holds another position means an upstream duplicate (same
    event_id, other offset), dropped; our own position means a redelivery, let
-   through (``streams.store.dedupe``: ~14 bytes per marker);
+   through (``streams.store.dedupe``: ~15 bytes per marker by MEMORY USAGE);
 2. one pipeline of one Lua call per touched entity, which applies the entity's
    events whose offset is above its partition watermark and moves the watermark
    in the same atomic call (a redelivered batch is skipped there), then returns
