@@ -11,10 +11,10 @@ call per tag (``TAGS`` hash slots), all in one pipeline.
 What the fingerprints cost in certainty, per event (docs/semantics.md): two ids
 are confused (the later one dropped) only when they share tag, sub-bucket and
 48-bit fingerprint: about 2 in 10^12 events, some five live slices of ~120
-markers each looked up against 2^48; a
-duplicate is taken for a redelivery only when two positions share a 32-bit
-digest (one in 1.7 x 10^7 duplicates), and then the entity's watermark still
-skips it unless it sits above every offset applied before.
+markers each looked up against 2^48; a duplicate is taken for a redelivery only
+when two positions share a 24-bit digest (one in 1.7 x 10^7 duplicates), and
+then the entity's watermark still skips it unless it sits above every offset
+applied before.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ def watermark_field(s: SourcedEvent) -> str:
 def _watermark_field(stream: Stream, partition: int, topic: str, generation: int) -> str:
     identity = f"{topic}\x00{generation}".encode()
     tag = hashlib.blake2b(identity, digest_size=4).hexdigest()
-    return f"o{STREAM_CODE[stream]}{partition}:{tag}"
+    return f"{_partition_field(stream, partition)}:{tag}"
 
 
 def legacy_watermark_field(s: SourcedEvent) -> str:
@@ -95,7 +95,11 @@ def legacy_watermark_field(s: SourcedEvent) -> str:
     Generation 0 takes it over on first use (an upgrade keeps the topics): see
     docs/operations.md for the one rule this needs.
     """
-    return f"o{STREAM_CODE[s.event.stream]}{s.partition}"
+    return _partition_field(s.event.stream, s.partition)
+
+
+def _partition_field(stream: Stream, partition: int) -> str:
+    return f"o{STREAM_CODE[stream]}{partition}"
 
 
 def group_by_entity(

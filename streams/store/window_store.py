@@ -249,7 +249,8 @@ class WindowStore:
             for s in events:
                 pipe.get(self._legacy_marker_key(s.event.event_id))
         replies = await pipe.execute()
-        status = dedupe.statuses(found, dict(zip(found.records, replies, strict=False)))
+        scripts = replies[: len(found.records)]  # the rest: legacy markers, if looked up
+        status = dedupe.statuses(found, dict(zip(found.records, scripts, strict=True)))
         held = [None if r is None else r.decode() for r in replies[len(found.records) :]]
         unique: list[SourcedEvent] = []
         dropped: list[SourcedEvent] = []

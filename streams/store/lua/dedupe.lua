@@ -12,8 +12,8 @@
 --
 -- Markers go into the current slice, spread over `sub` small hashes of about TARGET
 -- markers each, so that Valkey keeps them as listpacks (~13 bytes a marker: the 6-byte
--- fingerprint as field, the digest as value, which a listpack keeps as a 3-byte integer). A slice closes after horizon /
--- SLICES of Redis TIME (the next one sized from its count, at least FIRST hashes), or
+-- fingerprint as field, the digest as value, which a listpack keeps as a 3-byte
+-- integer). A slice closes after horizon / SLICES of Redis TIME (the next one sized from its count, at least FIRST hashes), or
 -- early once it holds sub * TARGET markers (the next one GROWTH times wider: traffic
 -- grew; few slices to look up while a new deployment ramps up). A closed slice is
 -- looked up until one horizon after it closed, so a marker holds at least the horizon
