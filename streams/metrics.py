@@ -95,7 +95,7 @@ class Metrics:
         )
         self.sweep_leases_lost = Counter(
             "vane_sweep_leases_lost",
-            "Day-close sweeps stopped because the sweep lease could not be renewed.",
+            "Day-close sweeps stopped because a shard's sweep lease could not be renewed.",
             registry=self.registry,
         )
         self.stream_time = Gauge(
@@ -121,7 +121,8 @@ class Metrics:
         self.redis_call_duration = Histogram(
             "vane_redis_call_duration_seconds",
             "Duration of one window-store operation (one pipelined Redis round trip; apply: "
-            "two), failed ones included, by operation (apply, snapshots, commit, ...).",
+            "two; sweep_snapshots: three when it drops members whose hash expired), failed "
+            "ones included, by operation (apply, snapshots, commit, ...).",
             ["operation"],
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
             registry=self.registry,
@@ -134,13 +135,24 @@ class Metrics:
         )
         self.sweep_duration = Histogram(
             "vane_sweep_duration_seconds",
-            "Duration of a day-close sweep (re-scoring every entity).",
+            "This worker's part of a day-close sweep: the index shards it re-scored.",
             buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600),
             registry=self.registry,
         )
         self.sweeps = Counter(
             "vane_sweeps",
-            "Day-close sweeps completed by this worker.",
+            "Day-close sweeps this worker recorded as done (it found every shard swept).",
+            registry=self.registry,
+        )
+        self.sweep_shards = Counter(
+            "vane_sweep_shards",
+            "Entity-index shards this worker re-scored in day-close sweeps (64 per sweep, "
+            "shared between the workers).",
+            registry=self.registry,
+        )
+        self.sweep_entities = Counter(
+            "vane_sweep_entities",
+            "Entities this worker re-scored in day-close sweeps (its rate: the sweep rate).",
             registry=self.registry,
         )
         self.consumer_lag_messages = Gauge(

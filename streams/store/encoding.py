@@ -131,6 +131,22 @@ def group_by_entity(
     return groups
 
 
+def mark_duplicates(groups: dict[EntityKey, EntityBatch], duplicates: set[int]) -> None:
+    """Turn the events whose ``id`` is in ``duplicates`` into upstream duplicates, in
+    groups built before they were known (``group_by_entity(counted)``): the same as
+    passing them as ``dropped``."""
+    if not duplicates:
+        return
+    for group in groups.values():
+        marked = [i for i, s in enumerate(group.sources) if id(s) in duplicates]
+        for i in marked:
+            group.events[i][3:] = [[], [], [], True]
+        if marked:
+            counted = [s for s in group.sources if id(s) not in duplicates]
+            group.counted = len(counted)
+            group.last_event_id = counted[-1].event.event_id if counted else ""
+
+
 def _changes(c: Contribution, s: SourcedEvent) -> tuple[list[Any], list[Any], list[Any]]:
     index = _COUNTER_INDEX[c.entity_type]
     counts = [x for name, delta in c.counts.items() for x in (index[name], delta)]

@@ -14,13 +14,14 @@ from streams.errors import ScriptsMissing
 from streams.events import EntityKey, SourcedEvent
 from streams.semantics import counts, too_late
 from streams.settings import RedisSettings
-from streams.store import connection, dedupe
+from streams.store import connection, dedupe, index
 from streams.store.encoding import (
     EntityBatch,
     Snapshot,
     apply_args,
     day_of,
     group_by_entity,
+    mark_duplicates,
     position,
     snapshot,
 )
@@ -105,6 +106,7 @@ class SweepStatus:
     swept_day: int | None
     requested: int
     handled: int
+    indexed: bool = True  # every entity hash is in the entity index (streams.store.index)
 
     @property
     def due_day(self) -> int | None:
@@ -146,6 +148,8 @@ class WindowStore:
         self._stream_time_ms: int | None = None
         # Until then a marker may still be a key of its own (``_legacy_marker_key``).
         self._legacy_markers_until_ms = 0
+        self._listed: set[str] = set()  # index members this process added (a cache)
+        self._relist: set[str] = set()  # entities it created: to add once more
         # Told the duration of every timed operation (``_timed``), failed ones included.
         self.observe: Observer | None = None
 
@@ -156,6 +160,8 @@ class WindowStore:
         store._shas = await connection.guarded(connection.load_scripts(store._client))
         store._stream_time_ms = await store.stream_time_ms()
         await store._note_marker_format()
+        if store._stream_time_ms is None:  # nothing applied yet: nothing to index
+            await store._run(store._client.hsetnx(store._clock_key, "ix", index.VERSION))
         return store
 
     async def _note_marker_format(self) -> None:
@@ -191,6 +197,13 @@ class WindowStore:
     def _clock_key(self) -> str:
         return f"{self._prefix}:{{clock}}"
 
+    def _shard_key(self, shard: int) -> str:
+        return f"{self._prefix}:{{entities:{shard}}}"
+
+    def _lease_key(self, shard: int | None) -> str:
+        """The deployment's sweep lease (``shard`` None), or one index shard's."""
+        return f"{self._clock_key}:lease" if shard is None else f"{self._shard_key(shard)}:lease"
+
     # --- applying batches ---------------------------------------------------------------
 
     @_timed
@@ -204,10 +217,17 @@ class WindowStore:
         as_of = day_of(now_ms) if now_ms is not None else 0
         late = [i for i, s in enumerate(batch) if too_late(day_of(s.event.anchor_ms), as_of)]
         fresh = [s for i, s in enumerate(batch) if i not in set(late)]
-        unique, dropped, first_seen = await self._sort_upstream_duplicates(fresh)
-        groups = group_by_entity(unique, dropped)
+        groups = group_by_entity(fresh)
+        listing = self._unlisted(groups) if fresh else []
+        _, dropped, first_seen = await self._sort_upstream_duplicates(fresh, listing)
+        mark_duplicates(groups, {id(s) for s in dropped})
         replies: list[Any] = await self._apply_groups(groups, as_of, batch_max) if batch else []
         clock = replies.pop() if replies else None
+        self._listed.update(listing)
+        self._relist.difference_update(listing)
+        self._relist.update(
+            index.member(k) for k, r in zip(groups, replies, strict=True) if not r[6]
+        )
         self._stream_time_ms = _max_opt(self._stream_time_ms, _int_or_none(clock))
         entities = {  # an entity named only by duplicates did not change
             k: snapshot(k, as_of, r)
@@ -228,10 +248,27 @@ class WindowStore:
             rewinds=_rewinds(groups.values(), replies, first_seen),
         )
 
+    def _unlisted(self, groups: dict[EntityKey, EntityBatch]) -> list[str]:
+        """Index members to add in the batch's first round trip: the entities this
+        process has not added yet, and those it created since (``streams.store.index``)."""
+        if len(self._listed) > index.CACHE_LIMIT:
+            self._listed.clear()
+        unlisted = {m for m in map(index.member, groups) if m not in self._listed}
+        return sorted(unlisted | self._relist)
+
+    def _add_to_index(self, pipe: Any, members: Iterable[str]) -> None:
+        by_shard: dict[int, list[str]] = {}
+        for name in members:
+            by_shard.setdefault(index.shard_of(name), []).append(name)
+        for shard, names in by_shard.items():
+            pipe.sadd(self._shard_key(shard), *names)
+
     async def _sort_upstream_duplicates(
-        self, events: list[SourcedEvent]
+        self, events: list[SourcedEvent], listing: Iterable[str] = ()
     ) -> tuple[list[SourcedEvent], list[SourcedEvent], set[int]]:
-        """(events that count, upstream duplicates, ids of the events seen for the first time)."""
+        """(events that count, upstream duplicates, ids of the events seen for the first time).
+
+        The same pipeline adds ``listing`` to the entity index."""
         if not events:
             return [], [], set()
         positions = [position(s) for s in events]
@@ -248,10 +285,12 @@ class WindowStore:
         if legacy:  # markers of the versions before packed markers, until they expire
             for s in events:
                 pipe.get(self._legacy_marker_key(s.event.event_id))
+        self._add_to_index(pipe, listing)
         replies = await pipe.execute()
-        scripts = replies[: len(found.records)]  # the rest: legacy markers, if looked up
+        scripts = replies[: len(found.records)]  # then legacy markers, if looked up
         status = dedupe.statuses(found, dict(zip(found.records, scripts, strict=True)))
-        held = [None if r is None else r.decode() for r in replies[len(found.records) :]]
+        looked = replies[len(found.records) : len(found.records) + len(events) * legacy]
+        held = [None if r is None else r.decode() for r in looked]
         unique: list[SourcedEvent] = []
         dropped: list[SourcedEvent] = []
         first_seen: set[int] = set()
@@ -406,8 +445,10 @@ class WindowStore:
 
     @_timed
     async def sweep_status(self) -> SweepStatus:
-        t, d, r, h = await self._run(self._client.hmget(self._clock_key, ["t", "d", "r", "h"]))
-        return SweepStatus(_int_or_none(t), _int_or_none(d), int(r or 0), int(h or 0))
+        fields = ["t", "d", "r", "h", "ix"]
+        t, d, r, h, ix = await self._run(self._client.hmget(self._clock_key, fields))
+        indexed = ix in (index.VERSION, index.VERSION.encode())
+        return SweepStatus(_int_or_none(t), _int_or_none(d), int(r or 0), int(h or 0), indexed)
 
     @_timed
     async def request_sweep(self) -> int:
@@ -416,35 +457,147 @@ class WindowStore:
 
     @_timed
     async def finish_sweep(self, day: int, request: int) -> None:
+        """Record the day swept (every shard of the index is, see ``shard_done``)."""
         await self._run(self._eval("sweep_done", [self._clock_key], str(day), str(request)))
 
     @_timed
-    async def acquire_lease(self, owner: str, ttl_ms: int) -> bool:
-        """Take the sweep lease if nobody holds it (or renew it if we do)."""
-        key = f"{self._clock_key}:lease"
+    async def acquire_lease(self, owner: str, ttl_ms: int, shard: int | None = None) -> bool:
+        """Take a sweep lease if nobody holds it (or renew it if we do): the deployment's
+        (``shard`` None: building the index) or one index shard's."""
+        key = self._lease_key(shard)
         if await self._run(self._eval("lease", [key], owner, str(ttl_ms))):
             return True
         return bool(await self._run(self._client.set(key, owner, nx=True, px=ttl_ms)))
 
     @_timed
-    async def renew_lease(self, owner: str, ttl_ms: int) -> bool:
-        """Extend the sweep lease if we still hold it; False if it expired or moved."""
-        key = f"{self._clock_key}:lease"
+    async def renew_lease(self, owner: str, ttl_ms: int, shard: int | None = None) -> bool:
+        """Extend a sweep lease if we still hold it; False if it expired or moved."""
+        key = self._lease_key(shard)
         return bool(await self._run(self._eval("lease", [key], owner, str(ttl_ms))))
 
     @_timed
-    async def release_lease(self, owner: str) -> None:
-        await self._run(self._eval("lease", [f"{self._clock_key}:lease"], owner, "0"))
+    async def release_lease(self, owner: str, shard: int | None = None) -> None:
+        await self._run(self._eval("lease", [self._lease_key(shard)], owner, "0"))
 
-    # --- listing ----------------------------------------------------------------------------
+    @_timed
+    async def shard_records(self, shards: Sequence[int] = ()) -> dict[int, bytes | None]:
+        """Each shard's last sweep record ``"<day>|<request>"`` (every shard by default)."""
+        wanted = list(shards) or list(range(index.SHARDS))
+        pipe = self._client.pipeline(transaction=False)
+        for shard in wanted:
+            pipe.get(f"{self._shard_key(shard)}:swept")
+        replies = await self._run(pipe.execute())
+        return dict(zip(wanted, replies, strict=True))
+
+    @_timed
+    async def shard_done(self, shard: int, owner: str, day: int, request: int) -> bool:
+        """Record that the sweep as of ``day`` covered ``shard``; False if its lease moved."""
+        keys = [self._lease_key(shard), f"{self._shard_key(shard)}:swept"]
+        return bool(await self._run(self._eval("shard_done", keys, owner, str(day), str(request))))
+
+    @_timed
+    async def sweep_snapshots(
+        self, keys: Sequence[EntityKey], as_of_day: int
+    ) -> dict[EntityKey, Snapshot]:
+        """``snapshots`` of index members; members whose hash is gone (idle past the
+        entity TTL) are left out and removed from the index (``streams.store.index``)."""
+        if not keys:
+            return {}
+        pipe = self._client.pipeline(transaction=False)
+        for entity_type, entity_id in keys:
+            args = apply_args(entity_type, [], as_of_day, 0)
+            self._evalsha(pipe, "apply", self._entity_keys(entity_type, entity_id), args)
+        replies = await self._run(pipe.execute())
+        gone = [k for k, r in zip(keys, replies, strict=True) if not r[6]]
+        if gone:
+            await self._forget(gone)
+        return {
+            key: snapshot(key, as_of_day, reply)
+            for key, reply in zip(keys, replies, strict=True)
+            if reply[6]
+        }
+
+    async def _forget(self, keys: Sequence[EntityKey]) -> None:
+        """Remove members whose hash was gone, then add back any that exists again (an
+        entity created meanwhile): the removal never wins over a creation."""
+        names = [index.member(k) for k in keys]
+        pipe = self._client.pipeline(transaction=False)
+        for name in names:
+            pipe.srem(self._shard_key(index.shard_of(name)), name)
+        await self._run(pipe.execute())
+        pipe = self._client.pipeline(transaction=False)
+        for entity_type, entity_id in keys:
+            pipe.exists(self.entity_key(entity_type, entity_id))
+        back = [n for n, e in zip(names, await self._run(pipe.execute()), strict=True) if e]
+        if back:
+            pipe = self._client.pipeline(transaction=False)
+            self._add_to_index(pipe, back)
+            await self._run(pipe.execute())
+
+    # --- the entity index -------------------------------------------------------------------
+
+    async def flush_index(self) -> None:
+        """Add once more the entities this process created since its last batch
+        (``streams.store.index``); the day-close timer calls it every second."""
+        if not self._relist:
+            return
+        names = sorted(self._relist)
+        pipe = self._client.pipeline(transaction=False)
+        self._add_to_index(pipe, names)
+        await self._run(pipe.execute())
+        self._relist.difference_update(names)
+
+    async def shard_members(self, shard: int, count: int) -> AsyncIterator[list[EntityKey]]:
+        """One index shard's members, about ``count`` at a time (SSCAN: an entity added
+        or removed meanwhile may be listed or not; every other one is, once or more)."""
+        key, cursor = self._shard_key(shard), 0
+        while True:
+            cursor, raw = await self._run(self._client.sscan(key, cursor, count=count))
+            if raw:
+                yield [index.entity(m) for m in raw]
+            if not cursor:
+                return
 
     async def entities(self) -> AsyncIterator[EntityKey]:
-        """Every (entity_type, entity_id) with a windows hash; order unspecified."""
+        """Every (entity_type, entity_id) with a windows hash, from the entity index; each
+        once, order unspecified."""
+        await self.flush_index()
+        for shard in range(index.SHARDS):
+            seen: set[EntityKey] = set()
+            async for chunk in self.shard_members(shard, 1000):
+                chunk = [k for k in dict.fromkeys(chunk) if k not in seen and k[0] in COUNTERS]
+                seen.update(chunk)
+                pipe = self._client.pipeline(transaction=False)
+                for key in chunk:
+                    pipe.exists(self.entity_key(*key))
+                for key, exists in zip(chunk, await self._run(pipe.execute()), strict=True):
+                    if exists:
+                        yield key
+
+    async def build_index(self, progress: Callable[[int], Awaitable[None]] | None = None) -> int:
+        """List every entity hash in the index (a deployment older than the index): one
+        SCAN of the keyspace; then the clock records the index as built. How many found."""
+        found = 0
+        names: list[str] = []
         async for raw in self._client.scan_iter(match=f"{self._prefix}:{{*}}", count=1000):
-            tag = raw.decode()[len(self._prefix) + 2 : -1]
-            entity_type, _, entity_id = tag.partition(":")
+            entity_type, entity_id = index.entity(raw.decode()[len(self._prefix) + 2 : -1])
             if entity_type in COUNTERS:
-                yield entity_type, entity_id
+                names.append(index.member((entity_type, entity_id)))
+            if len(names) >= 1000:
+                found += await self._add_names(names)
+                names = []
+                if progress is not None:
+                    await progress(found)
+        found += await self._add_names(names)
+        await self._run(self._client.hset(self._clock_key, "ix", index.VERSION))
+        return found
+
+    async def _add_names(self, names: list[str]) -> int:
+        if names:
+            pipe = self._client.pipeline(transaction=False)
+            self._add_to_index(pipe, names)
+            await self._run(pipe.execute())
+        return len(names)
 
     async def memory_usage(self, entity_type: str, entity_id: str) -> int:
         """Bytes Redis reports for one entity's windows hash (``MEMORY USAGE``)."""

@@ -37,11 +37,14 @@
 -- Returns {applied, {totals: n per horizon, horizons in order, as of d; then the same
 --          as of d - 1}, {r1, v1, r2, v2, ...},
 --          {label1, text1, ...}, {seq, state, pending, pending_since},
---          {i1, "mark1", i2, "mark2", ...}} (false where absent); the last: each counted
---          event skipped as applied before (its index in "ev", 1-based, and the watermark).
+--          {i1, "mark1", i2, "mark2", ...}, existed} (false where absent); the sixth: each
+--          counted event skipped as applied before (its index in "ev", 1-based, and the
+--          watermark); existed: 1 if the hash existed before this call, else 0 (the
+--          entity index adds a created entity once more, see streams/store/index.py).
 
 local key = KEYS[1]
 local a = cjson.decode(ARGV[1])
+local existed = redis.call("EXISTS", key)
 local n = a.n
 local cap = a.cap
 
@@ -213,4 +216,4 @@ for r, value in pairs(latest) do
 end
 if a.ttl > 0 and #all > 0 then redis.call("PEXPIRE", key, a.ttl) end
 local state = redis.call("HMGET", KEYS[2], "q", "s", "p", "pt")
-return {applied, flat, regs, texts, state, skipped}
+return {applied, flat, regs, texts, state, skipped, existed}
