@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,11 +79,12 @@ def watermark_field(s: SourcedEvent) -> str:
     recreated one whose generation was bumped, starts from no watermark instead of
     having its new offsets skipped as old ones (docs/operations.md).
     """
-    return _watermark_field(s.event.stream, s.partition, s.topic, s.generation)
+    return topic_watermark_field(s.event.stream, s.partition, s.topic, s.generation)
 
 
 @functools.lru_cache(maxsize=4096)  # a worker sees few (topic, partition) pairs
-def _watermark_field(stream: Stream, partition: int, topic: str, generation: int) -> str:
+def topic_watermark_field(stream: Stream, partition: int, topic: str, generation: int) -> str:
+    """``watermark_field`` of an event of ``stream`` read from ``topic`` at ``partition``."""
     identity = f"{topic}\x00{generation}".encode()
     tag = hashlib.blake2b(identity, digest_size=4).hexdigest()
     return f"{_partition_field(stream, partition)}:{tag}"
@@ -155,6 +156,63 @@ def _changes(c: Contribution, s: SourcedEvent) -> tuple[list[Any], list[Any], li
     regs = [x for n, v in c.registers.items() for x in (reg_index[n], ts, eid, v)]
     labels = [x for n, text in c.labels.items() for x in (n, ts, eid, text)]
     return counts, regs, labels
+
+
+@dataclass(frozen=True, slots=True)
+class Preload:
+    """One entity's pre-summed history, for ``WindowStore.preload`` (benchmarks, tests).
+
+    ``days``: day -> counter -> sum; ``registers``: name -> (ts_ms, value);
+    ``labels``: name -> text; ``watermarks``: the watermark fields it was reached from
+    (``watermark_field``), each left at some offset."""
+
+    entity_type: str
+    entity_id: str
+    days: Mapping[int, Mapping[str, int]]
+    registers: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    watermarks: Sequence[str] = ("oO0:00000000",)
+
+
+def preload_fields(e: Preload, as_of_day: int) -> dict[str, bytes]:
+    """The windows hash ``apply.lua`` leaves after one event a day (on the watermarks in
+    turn; registers and labels with the last, ts as given, event id "p"): day rows as
+    unsigned LEB128 varints (trailing zeros trimmed), "m", watermarks, registers, labels."""
+    names = COUNTERS[e.entity_type]
+    days = sorted(d for d in e.days if d >= as_of_day - LONGEST_DAYS)
+    out = {str(d): _row(tuple(e.days[d].get(n, 0) for n in names)) for d in days}
+    if days:
+        out["m"] = str(days[0]).encode()
+    for k, mark in enumerate(e.watermarks[: len(days)]):  # the days go round the marks
+        out[mark] = str(len(range(k, len(days), len(e.watermarks)))).encode()
+    last = days[-1] if days else None
+    register = REGISTERS.get(e.entity_type, ())
+    if last is not None and last >= as_of_day - REGISTER_WINDOW_DAYS + 1:
+        for name, (ts, value) in e.registers.items():
+            out[f"r{register.index(name) + 1}"] = f"{ts}|p|{value}|{last}".encode()
+    if last is not None:
+        for name, text in e.labels.items():
+            out[f"L{name}"] = f"0|p|{text}".encode()
+    return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _row(values: tuple[int, ...]) -> bytes:
+    """A day row as ``apply.lua`` encodes it (capped at ``SUM_CAP``, zeros trimmed)."""
+    trimmed = [min(v, SUM_CAP) for v in values]
+    while trimmed and not trimmed[-1]:
+        trimmed.pop()
+    return b"".join(_varint(v) for v in trimmed)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | 0x80 if value else byte)
+        if not value:
+            return bytes(out)
 
 
 def apply_args(

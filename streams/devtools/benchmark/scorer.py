@@ -78,11 +78,13 @@ async def run_workers(
     ends: Mapping[tuple[str, int], int],
     workers: int,
     profile_to: Path | None = None,
+    entity_bytes: bool = True,
 ) -> ScorerRun:
     """Start ``workers`` ``vane worker`` processes on ``t`` and follow them to the end.
 
     With ``profile_to``, py-spy samples the first worker and that file gets the
     summary (``profile.summary``); the folded stacks stay in the work directory.
+    ``entity_bytes`` False skips reading every entity's size (a million resident).
     """
     port, pids = t.stack.redis_port, (t.stack.broker_pid, t.stack.redis_pid)
     before = probe.info(port)
@@ -94,7 +96,7 @@ async def run_workers(
     spy = profile.start(children[0].pid, folded) if profile_to is not None else None
     try:
         samples = await process.follow(t.stack.kafka_bootstrap, t.group, ends, children, TIMEOUT_S)
-        metrics = [_metrics(c.web_port) for c in children]
+        metrics = [metrics_of(c.web_port) for c in children]
     finally:
         for child in children:
             child.stop()
@@ -110,7 +112,7 @@ async def run_workers(
     round_trips = sum(m.get("vane_redis_round_trips_total", 0.0) for m in metrics)
     reads = after["total_reads_processed"] - before["total_reads_processed"]
     weights = await count_messages(t.stack.kafka_bootstrap, t.weights)
-    entity_bytes = await _entity_bytes(t)
+    sizes = await _entity_bytes(t) if entity_bytes else {}
     grown = after["used_memory"] - before["used_memory"]
     wall = samples[-1].t - samples[0].t
     return ScorerRun(
@@ -121,7 +123,7 @@ async def run_workers(
         redis_reads_per_event=reads / total,
         weight_updates=weights,
         weight_updates_per_s=weights / wall if wall > 0 else 0.0,
-        entity_bytes=entity_bytes,
+        entity_bytes=sizes,
         redis_bytes_per_event=grown / total,
     )
 
@@ -175,7 +177,7 @@ async def _entity_bytes(t: Target) -> dict[str, float]:
     return out
 
 
-def _metrics(port: int) -> dict[str, float]:
+def metrics_of(port: int) -> dict[str, float]:
     """A worker's /metrics, summed over labels, by sample name."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
