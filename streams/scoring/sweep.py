@@ -3,16 +3,16 @@
 Every worker checks the clock every second. When a sweep is due (the stream day
 moved past the last one swept, or ``vane sweep`` asked for one), each worker walks
 the entity index's shards (``streams.store.index``), starting at a shard of its
-own, and sweeps every shard whose lease it gets and that no sweep has covered yet:
-in chunks, publishing with cause ``day-close``, then recording the shard. N workers
-share a sweep about N ways. The one that finds every shard recorded records the
-day (and the sweep request it answered). The sweep runs beside consumption, never
-blocking the agents; a worker that dies mid-shard lets that shard's lease expire
-and another one sweeps the shard again (re-scoring is idempotent: unchanged
-entities publish nothing).
+own, and sweeps the shards whose leases it gets and that no sweep has covered yet,
+``GROUP`` at a time: in chunks, publishing with cause ``day-close``, then recording
+the shards. N workers share a sweep about N ways. The one that finds every shard
+recorded records the day (and the sweep request it answered). The sweep runs
+beside consumption, never blocking the agents; a worker that dies mid-sweep lets
+its shards' leases expire and another one sweeps them again (re-scoring is
+idempotent: unchanged entities publish nothing).
 
-A shard's lease is renewed after every chunk. A renewal that fails (a chunk took
-longer than the lease, and another worker took the shard over) stops this
+The leases are renewed after every chunk. A renewal that fails (a chunk took
+longer than the lease, and another worker took the shards over) stops this
 worker's sweep at once, counted in ``vane_sweep_leases_lost_total`` and logged:
 two sweepers never work on one shard side by side past one chunk, and a shard is
 recorded only by the sweeper that holds its lease to the end (``shard_done.lua``).
@@ -23,11 +23,13 @@ sweep lease (a SCAN of the keyspace; the only one).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
 import zlib
 
+from streams.errors import Interrupted, StoreError
 from streams.events import day_text
 from streams.metrics import Metrics
 from streams.scoring.rescorer import Rescorer
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 
 CHUNK = 500
 LEASE_MS = 30_000
+GROUP = 8  # shards taken at a time: a sweep of few entities is a few round trips
 
 
 class LeaseLost(Exception):
@@ -74,37 +77,38 @@ class DayCloseSweeper:
         if not status.indexed:
             await self._build_index(store)
             return False
-        day = status.due_day
+        day, request = status.due_day, status.requested
         if day is None or status.stream_time_ms is None:
             return False
         started = time.perf_counter()
         swept = entities = published = 0
         records = await store.shard_records()
-        for shard in self._order:
-            if index.swept(records[shard], day, status.requested):
-                continue
-            if not await store.acquire_lease(self._owner, self._lease_ms, shard):
-                continue  # another worker sweeps it
+        todo = [s for s in self._order if not index.swept(records[s], day, request)]
+        while todo:
+            group, todo = todo[:GROUP], todo[GROUP:]
+            offered = await store.take_shards(self._owner, self._lease_ms, group, day, request)
+            taken = [shard for shard, what in offered.items() if what == "taken"]
+            if not taken:
+                continue  # covered already, or other workers sweep them
             try:
-                (record,) = (await store.shard_records([shard])).values()
-                if index.swept(record, day, status.requested):
-                    continue  # swept between our look and our lease
-                n, p = await self._sweep_shard(store, shard, day, status.stream_time_ms)
-                if not await store.shard_done(shard, self._owner, day, status.requested):
+                n, p = await self._sweep(store, taken, day, status.stream_time_ms)
+                if len(await store.shards_done(self._owner, taken, day, request)) < len(taken):
                     raise LeaseLost
             except LeaseLost:
                 self._metrics.sweep_leases_lost.inc()
                 log.warning(
-                    "day-close sweep as of %s stopped in shard %d: its lease moved to "
+                    "day-close sweep as of %s stopped: a lease of shards %s moved to "
                     "another worker",
                     day_text(day),
-                    shard,
+                    taken,
                 )
+                await self._release(store, taken)
                 return False
-            finally:
-                await store.release_lease(self._owner, shard)
-            swept, entities, published = swept + 1, entities + n, published + p
-            self._metrics.sweep_shards.inc()
+            except BaseException:
+                await self._release(store, taken)
+                raise
+            swept, entities, published = swept + len(taken), entities + n, published + p
+            self._metrics.sweep_shards.inc(len(taken))
         if swept:
             elapsed = time.perf_counter() - started
             self._metrics.sweep_duration.observe(elapsed)
@@ -118,28 +122,35 @@ class DayCloseSweeper:
                 elapsed,
             )
         records = await store.shard_records()
-        if not all(index.swept(r, day, status.requested) for r in records.values()):
+        if not all(index.swept(r, day, request) for r in records.values()):
             return False  # other workers still sweep some shards
-        await store.finish_sweep(day, status.requested)
+        await store.finish_sweep(day, request)
         self._metrics.sweeps.inc()
         return True
 
-    async def _sweep_shard(
-        self, store: WindowStore, shard: int, day: int, stream_time_ms: int
+    async def _sweep(
+        self, store: WindowStore, shards: list[int], day: int, stream_time_ms: int
     ) -> tuple[int, int]:
-        """Re-score one shard's entities; (entities re-scored, updates published)."""
+        """Re-score the entities of ``shards``; (entities re-scored, updates published)."""
         entities = published = 0
-        async for members in store.shard_members(shard, self._chunk):
-            keys = [k for k in members if k[0] in self._rescorer.scored_types]
-            snapshots = await store.sweep_snapshots(keys, day)
-            published += await self._rescorer.rescore(
-                snapshots, DAY_CLOSE, stream_time_ms, patient=True
-            )
-            entities += len(snapshots)
-            self._metrics.sweep_entities.inc(len(snapshots))
-            if not await store.renew_lease(self._owner, self._lease_ms, shard):
-                raise LeaseLost
+        scored = self._rescorer.scored_types
+        async for page in store.shard_members(shards, self._chunk):
+            for start in range(0, len(page), self._chunk):
+                keys = [k for k in page[start : start + self._chunk] if k[0] in scored]
+                snapshots = await store.sweep_snapshots(keys, day)
+                published += await self._rescorer.rescore(
+                    snapshots, DAY_CLOSE, stream_time_ms, patient=True
+                )
+                entities += len(snapshots)
+                self._metrics.sweep_entities.inc(len(snapshots))
+                if not await store.renew_shards(self._owner, self._lease_ms, shards):
+                    raise LeaseLost
         return entities, published
+
+    async def _release(self, store: WindowStore, shards: list[int]) -> None:
+        """Let go of the leases of a sweep that stopped (they expire anyway)."""
+        with contextlib.suppress(StoreError, Interrupted):
+            await store.release_shards(self._owner, shards)
 
     async def _build_index(self, store: WindowStore) -> None:
         """List every entity of a deployment older than the index, once (the SCAN).

@@ -33,6 +33,7 @@ SCRIPTS = (
     "outbox_add",
     "outbox_due",
     "sweep_done",
+    "shard_take",
     "shard_done",
     "lease",
 )

@@ -210,7 +210,7 @@ class WindowStore:
         return f"{self._prefix}:{{entities:{shard}}}"
 
     def _lease_key(self, shard: int | None) -> str:
-        """The deployment's sweep lease (``shard`` None), or one index shard's."""
+        """The deployment's sweep lease (``shard`` None: building the index), or a shard's."""
         return f"{self._clock_key}:lease" if shard is None else f"{self._shard_key(shard)}:lease"
 
     # --- applying batches ---------------------------------------------------------------
@@ -496,39 +496,77 @@ class WindowStore:
         await self._run(self._eval("sweep_done", [self._clock_key], str(day), str(request)))
 
     @_timed
-    async def acquire_lease(self, owner: str, ttl_ms: int, shard: int | None = None) -> bool:
-        """Take a sweep lease if nobody holds it (or renew it if we do): the deployment's
-        (``shard`` None: building the index) or one index shard's."""
-        key = self._lease_key(shard)
+    async def acquire_lease(self, owner: str, ttl_ms: int) -> bool:
+        """Take the deployment's sweep lease (building the index) if nobody holds it (or
+        renew it if we do)."""
+        key = self._lease_key(None)
         if await self._run(self._eval("lease", [key], owner, str(ttl_ms))):
             return True
         return bool(await self._run(self._client.set(key, owner, nx=True, px=ttl_ms)))
 
     @_timed
-    async def renew_lease(self, owner: str, ttl_ms: int, shard: int | None = None) -> bool:
-        """Extend a sweep lease if we still hold it; False if it expired or moved."""
-        key = self._lease_key(shard)
-        return bool(await self._run(self._eval("lease", [key], owner, str(ttl_ms))))
+    async def renew_lease(self, owner: str, ttl_ms: int) -> bool:
+        """Extend the deployment's sweep lease if we still hold it; False if it moved."""
+        return bool(
+            await self._run(self._eval("lease", [self._lease_key(None)], owner, str(ttl_ms)))
+        )
 
     @_timed
-    async def release_lease(self, owner: str, shard: int | None = None) -> None:
-        await self._run(self._eval("lease", [self._lease_key(shard)], owner, "0"))
+    async def release_lease(self, owner: str) -> None:
+        await self._run(self._eval("lease", [self._lease_key(None)], owner, "0"))
 
     @_timed
-    async def shard_records(self, shards: Sequence[int] = ()) -> dict[int, bytes | None]:
-        """Each shard's last sweep record ``"<day>|<request>"`` (every shard by default)."""
-        wanted = list(shards) or list(range(index.SHARDS))
+    async def shard_records(self) -> dict[int, bytes | None]:
+        """Each index shard's last sweep record ``"<day>|<request>"``: one round trip."""
         pipe = self._client.pipeline(transaction=False)
-        for shard in wanted:
+        for shard in range(index.SHARDS):
             pipe.get(f"{self._shard_key(shard)}:swept")
-        replies = await self._run(pipe.execute())
-        return dict(zip(wanted, replies, strict=True))
+        return dict(enumerate(await self._run(pipe.execute())))
 
     @_timed
-    async def shard_done(self, shard: int, owner: str, day: int, request: int) -> bool:
-        """Record that the sweep as of ``day`` covered ``shard``; False if its lease moved."""
-        keys = [self._lease_key(shard), f"{self._shard_key(shard)}:swept"]
-        return bool(await self._run(self._eval("shard_done", keys, owner, str(day), str(request))))
+    async def take_shards(
+        self, owner: str, ttl_ms: int, shards: Sequence[int], day: int, request: int
+    ) -> dict[int, str]:
+        """Try to take each shard's lease for the sweep as of ``day`` answering ``request``
+        (``shard_take.lua``): per shard "taken", "busy" (another sweeper's) or "done"
+        (covered already, or empty and recorded so): one round trip."""
+        pipe = self._client.pipeline(transaction=False)
+        for shard in shards:
+            base = self._shard_key(shard)
+            keys = [self._lease_key(shard), f"{base}:swept", base]
+            self._evalsha(pipe, "shard_take", keys, owner, str(ttl_ms), str(day), str(request))
+        replies = await self._run(pipe.execute())
+        names = {0: "busy", 1: "taken", 2: "done"}
+        return {shard: names[int(r)] for shard, r in zip(shards, replies, strict=True)}
+
+    @_timed
+    async def renew_shards(self, owner: str, ttl_ms: int, shards: Sequence[int]) -> bool:
+        """Extend our leases of ``shards``; False if any expired or moved."""
+        pipe = self._client.pipeline(transaction=False)
+        for shard in shards:
+            self._evalsha(pipe, "lease", [self._lease_key(shard)], owner, str(ttl_ms))
+        return all(await self._run(pipe.execute()))
+
+    @_timed
+    async def shards_done(
+        self, owner: str, shards: Sequence[int], day: int, request: int
+    ) -> list[int]:
+        """Record that the sweep covered ``shards`` and release them (``shard_done.lua``):
+        the shards recorded; one whose lease moved is not."""
+        pipe = self._client.pipeline(transaction=False)
+        for shard in shards:
+            keys = [self._lease_key(shard), f"{self._shard_key(shard)}:swept"]
+            self._evalsha(pipe, "shard_done", keys, owner, str(day), str(request))
+        replies = await self._run(pipe.execute())
+        return [shard for shard, r in zip(shards, replies, strict=True) if r]
+
+    @_timed
+    async def release_shards(self, owner: str, shards: Sequence[int]) -> None:
+        """Let go of our leases of ``shards`` (a sweep that stopped)."""
+        pipe = self._client.pipeline(transaction=False)
+        for shard in shards:
+            self._evalsha(pipe, "lease", [self._lease_key(shard)], owner, "0")
+        await self._run(pipe.execute())
 
     @_timed
     async def sweep_snapshots(
@@ -582,16 +620,27 @@ class WindowStore:
         await self._run(pipe.execute())
         self._relist.difference_update(names)
 
-    async def shard_members(self, shard: int, count: int) -> AsyncIterator[list[EntityKey]]:
-        """One index shard's members, about ``count`` at a time (SSCAN: an entity added
-        or removed meanwhile may be listed or not; every other one is, once or more)."""
-        key, cursor = self._shard_key(shard), 0
-        while True:
-            cursor, raw = await self._run(self._client.sscan(key, cursor, count=count))
-            if raw:
-                yield [index.entity(m) for m in raw]
-            if not cursor:
-                return
+    async def shard_members(
+        self, shards: Sequence[int], count: int
+    ) -> AsyncIterator[list[EntityKey]]:
+        """The members of ``shards``, a page at a time: one pipelined SSCAN of every shard
+        not finished yet, about ``count`` members each (an entity added or removed
+        meanwhile may be listed or not; every other one is, once or more)."""
+        cursors = dict.fromkeys(shards, 0)
+        while cursors:
+            pipe = self._client.pipeline(transaction=False)
+            for shard, cursor in cursors.items():
+                pipe.sscan(self._shard_key(shard), cursor, count=count)
+            replies = await self._run(pipe.execute())
+            page: list[EntityKey] = []
+            for shard, (cursor, raw) in zip(list(cursors), replies, strict=True):
+                page.extend(index.entity(m) for m in raw)
+                if cursor:
+                    cursors[shard] = cursor
+                else:
+                    del cursors[shard]
+            if page:
+                yield page
 
     async def entities(self) -> AsyncIterator[EntityKey]:
         """Every (entity_type, entity_id) with a windows hash, from the entity index; each
@@ -599,7 +648,7 @@ class WindowStore:
         await self.flush_index()
         for shard in range(index.SHARDS):
             seen: set[EntityKey] = set()
-            async for chunk in self.shard_members(shard, 1000):
+            async for chunk in self.shard_members([shard], 1000):
                 chunk = [k for k in dict.fromkeys(chunk) if k not in seen and k[0] in COUNTERS]
                 seen.update(chunk)
                 pipe = self._client.pipeline(transaction=False)
