@@ -46,6 +46,14 @@ import click
 @click.option("--no-two-workers", is_flag=True, help="Skip the 2-worker runs.")
 @click.option("--no-peer", is_flag=True, help="Skip the Quix Streams peer.")
 @click.option(
+    "--scale-entities",
+    type=click.IntRange(min=0),
+    default=1_000_000,
+    show_default=True,
+    help="Resident entities of the scale stage (memory, throughput beside them, "
+    "day-close sweeps with 1 and 2 workers); 0 skips it.",
+)
+@click.option(
     "--profile",
     is_flag=True,
     help="Sample the first 1-worker scorer run on Tansu with py-spy: OUT/profile.txt.",
@@ -65,6 +73,7 @@ def command(
     later_repeats: int,
     no_two_workers: bool,
     no_peer: bool,
+    scale_entities: int,
     profile: bool,
     out: Path,
 ) -> None:
@@ -93,6 +102,7 @@ def command(
         profile_to=(out / "profile.txt").resolve() if profile else None,
         brokers=BROKERS if broker == "both" else (broker,),  # type: ignore[arg-type]
         peer=not no_peer,
+        scale_entities=scale_entities,
     )
     doc = report.build(run(options, say=say))
     report.write_json(doc, out / "latest.json")

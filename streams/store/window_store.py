@@ -188,6 +188,10 @@ class WindowStore:
     async def close(self) -> None:
         await self._client.aclose()
 
+    @property
+    def key_prefix(self) -> str:
+        return self._prefix
+
     # --- keys ---------------------------------------------------------------------------
 
     def entity_key(self, entity_type: str, entity_id: str) -> str:

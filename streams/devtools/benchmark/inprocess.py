@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import redis.asyncio as aioredis
+
 from streams import codec
 from streams.devtools.benchmark.workload import Record
 from streams.devtools.generator import GeneratorConfig, generate
@@ -40,6 +42,8 @@ class StoreFigures:
     busy_product_bytes: int
     busy_creator_bytes: int
     busy_shop_orders_per_day: int
+    dedupe_bytes_per_event: float = 0.0  # MEMORY USAGE of the markers / events applied
+    dedupe_round_trips_per_batch: float = 0.0  # the markers' pipeline: one, any slot count
 
 
 def contract(records: Sequence[Record], runs: int = 3) -> ContractFigures:
@@ -63,18 +67,36 @@ async def store(redis_url: str, records: Sequence[Record], events: int = 20_000)
     sample = [_sourced(r, i) for i, r in enumerate(records[:events])]
     st = await _connect(redis_url)
     try:
-        round_trips = updates = 0
+        round_trips = updates = batches = 0
         started = time.perf_counter()
         for i in range(0, len(sample), BATCH):
             result = await st.apply(sample[i : i + BATCH])
             round_trips += result.round_trips
             updates += result.applied
+            batches += 1
         elapsed = time.perf_counter() - started
+        markers = await _marker_bytes(redis_url, st.key_prefix)
     finally:
         await st.close()
     busy = await _busy_entities(redis_url)
     n = len(sample)
-    return StoreFigures(n / elapsed, round_trips / n, updates / n, *busy)
+    # Of each batch's round trips, the last is the scripts' pipeline; the rest the markers'.
+    marker_trips = (round_trips - batches) / batches
+    return StoreFigures(
+        n / elapsed, round_trips / n, updates / n, *busy, markers / n, marker_trips
+    )
+
+
+async def _marker_bytes(redis_url: str, prefix: str) -> int:
+    """``MEMORY USAGE`` of every dedupe marker key under ``prefix`` (``{dd:<tag>}``)."""
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        total = 0
+        async for key in client.scan_iter(match=f"{prefix}:{{dd:*", count=1000):
+            total += int(await client.memory_usage(key, samples=0) or 0)
+        return total
+    finally:
+        await client.aclose()
 
 
 async def apply_records(redis_url: str, prefix: str, records: Sequence[Record]) -> None:

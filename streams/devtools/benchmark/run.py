@@ -11,7 +11,9 @@ servers (``stack.open_stack``: the broker and Valkey on free loopback ports):
    ``peer.py``), each ``repeats`` times, interleaved, the fastest run kept (the
    machine is shared); the peer's counts checked against the scorer's windows;
    then the scorer on two workers: each run with its own consumer group;
-4. latency at half the scorer's measured capacity, on fresh topics.
+4. latency at half the scorer's measured capacity, on fresh topics;
+5. (first column only) scale: a million resident entities, their memory, the
+   scorer beside them, day-close sweeps with 1 and 2 workers (``scale.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from streams.devtools.benchmark import (
     latency,
     peer_bench,
     process,
+    scale,
     scorer,
     workload,
 )
@@ -55,6 +58,7 @@ class Options:
     profile_to: Path | None = None  # py-spy summary of the first 1-worker scorer run
     brokers: tuple[Broker, ...] = ("tansu",)
     peer: bool = True
+    scale_entities: int = 1_000_000  # resident entities of stage (5); 0 skips it
 
 
 def run(options: Options, say: Say = print) -> dict[str, Any]:
@@ -80,7 +84,8 @@ def run(options: Options, say: Say = print) -> dict[str, Any]:
             column = _Column(st, Path(tmp), options, say, repeats, peer=peer_problem is None)
             if i == 0:
                 raw["store"] = column.store_figures(wl)
-            raw["brokers"][broker] = column.run(wl)
+            scale_entities = options.scale_entities if i == 0 else 0
+            raw["brokers"][broker] = column.run(wl, scale_entities)
     raw["wall_s"] = time.monotonic() - started
     raw["load_average"] = os.getloadavg()
     return raw
@@ -100,7 +105,7 @@ class _Column:
         self.say("in-process figures (store)")
         return asyncio.run(inprocess.store(self.st.redis_url, wl.records))
 
-    def run(self, wl: workload.Workload) -> dict[str, Any]:
+    def run(self, wl: workload.Workload, scale_entities: int = 0) -> dict[str, Any]:
         started, say = time.monotonic(), self.say
         raw: dict[str, Any] = {"repeats": self.repeats}
         bootstrap = self.st.kafka_bootstrap
@@ -126,6 +131,8 @@ class _Column:
         raw["latency_workload"] = day
         lat = scorer.target(self.st, {s: f"lat-{s.value}" for s in Stream}, self.workdir)
         raw["latency"] = asyncio.run(latency.measure(lat, day.records, rate, seconds))
+        if scale_entities:
+            raw["scale"] = scale.run(self.st, INPUTS, self.workdir, ends, wl, scale_entities, say)
         raw["wall_s"] = time.monotonic() - started
         return raw
 
