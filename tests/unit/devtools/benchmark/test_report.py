@@ -14,6 +14,7 @@ from streams.devtools.benchmark.inprocess import ContractFigures, StoreFigures
 from streams.devtools.benchmark.latency import LatencyRun
 from streams.devtools.benchmark.peer_bench import Parity, PeerRun
 from streams.devtools.benchmark.run import Options
+from streams.devtools.benchmark.scale import ScaleRun, SweepRun
 from streams.devtools.benchmark.scorer import ScorerRun
 from streams.devtools.benchmark.workload import Record, Workload
 from streams.devtools.generator import GeneratorConfig
@@ -55,6 +56,23 @@ def _column(scorer_per_s: float) -> dict[str, Any]:
     }
 
 
+def _scale() -> ScaleRun:
+    return ScaleRun(
+        entities=1_000_000,
+        load_s=60.0,
+        bytes_per_entity_windows=700.0,
+        bytes_per_entity=900.0,
+        sampled_bytes={"product": 500.0, "shop": 1_500.0, "creator": 800.0},
+        scorer_small=_scorer(5_000.0),
+        scorer_large=_scorer(4_500.0),
+        sweeps=[
+            SweepRun(2, 1_000_000, 100.0),
+            SweepRun(1, 1_000_000, 50.0),
+            SweepRun(2, 1_000_000, 30.0),
+        ],
+    )
+
+
 @pytest.fixture
 def raw() -> dict[str, Any]:
     records = [
@@ -66,8 +84,8 @@ def raw() -> dict[str, Any]:
         "options": Options(),
         "workload": Workload(records, GeneratorConfig(days=1)),
         "contract": ContractFigures(decode_per_s=1_000_000.0, parse_per_s=300_000.0),
-        "store": StoreFigures(16_000.0, 0.002, 2.5, 2_432, 900, 800, 20),
-        "brokers": {"tansu": _column(5_000.0), "kafka": _column(6_000.0)},
+        "store": StoreFigures(16_000.0, 0.002, 2.5, 2_432, 900, 800, 20, 15.0, 1.0),
+        "brokers": {"tansu": _column(5_000.0) | {"scale": _scale()}, "kafka": _column(6_000.0)},
         "wall_s": 180.0,
     }
 
@@ -93,15 +111,32 @@ def test_figures_and_targets(raw: dict[str, Any]) -> None:
     assert f["two_workers_speedup"] == 1.5
     assert f["busy_shop_kib"] == 2.375
     assert f["latency_p50_ms"] == 250.0
+    assert f["scorer_cpu_s_per_100k"] == 10.0
+    assert f["dedupe_bytes_per_event"] == 15.0
+    assert f["scale_mean_entity_kib"] == 0.879  # 900 B
+    assert f["scale_throughput_ratio"] == 0.9
+    assert f["sweep_per_s_1"] == 20_000.0
+    assert f["sweep_speedup_2"] == 1.667
+    assert f["sweep_1m_s_2"] == 30.0
     met = {t["figure"]: t["met"] for t in column["targets"]}
     assert met == {
-        "scorer_to_bare": False,
-        "redis_round_trips_per_event": True,
-        "busy_shop_kib": False,
-        "mean_entity_kib": True,
-        "latency_p99_ms": False,
+        "scorer_to_bare_fast": False,
+        "scorer_cpu_s_per_100k": False,
         "scorer_per_s": False,
+        "redis_cpu_s_per_100k": False,
+        "dedupe_bytes_per_event": True,
+        "dedupe_round_trips_per_batch": True,
+        "redis_round_trips_per_event": True,
+        "latency_p99_ms": False,
+        "scale_mean_entity_kib": True,
+        "busy_shop_kib": False,
+        "scale_throughput_ratio": True,
+        "sweep_per_s_1": True,
+        "sweep_1m_s_2": True,
+        "sweep_speedup_2": False,
     }
+    kafka = {t["figure"]: t["met"] for t in report.build(raw)["brokers"]["kafka"]["targets"]}
+    assert kafka["sweep_per_s_1"] is None, "the scale stage runs on the first broker only"
 
 
 def test_vane_against_the_peer(raw: dict[str, Any]) -> None:
@@ -142,8 +177,12 @@ def test_table_names_every_path_broker_and_target(raw: dict[str, Any]) -> None:
     assert "kafka events/s" in text
     assert "[tansu] Vane (scorer) / peer: events/s x0.1" in text
     assert "1,000/1,000 entities equal" in text
-    assert text.count("tansu: MISSED") == 4
-    assert text.count("kafka: met") == 2
+    assert text.count("tansu: MISSED") == 7
+    assert text.count("tansu: met") == 7
+    assert text.count("kafka: met") == 3
+    assert text.count("kafka: not run") == 5
+    assert "[tansu] scale: 1,000,000 entities loaded in 60.0 s" in text
+    assert "1 worker(s) 20,000/s (50.0 s)" in text
 
 
 def test_without_the_two_worker_run_or_the_peer(raw: dict[str, Any]) -> None:
