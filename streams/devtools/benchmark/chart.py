@@ -1,8 +1,10 @@
 """The PNG of a results document: throughput, CPU, state per entity, latency, per broker.
 
-Four panels, each broker a colour: events/s per path (log scale, Vane / peer on
+Six panels, each broker a colour: events/s per path (log scale, Vane / peer on
 the scorer's bars), CPU seconds per 100k events per path, state bytes per entity
-(Vane's Redis, in memory, beside the peer's RocksDB, on disk), and the latency CDF.
+(Vane's Redis, in memory, beside the peer's RocksDB, on disk), the latency CDF,
+the scale stage (day-close sweep rates, memory per entity with a million
+resident), and every target with its figure, met or missed.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ def chart(doc: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ((rate, cpu), (state, curve)) = plt.subplots(2, 2, figsize=(13, 9), dpi=80)
+    fig, ((rate, cpu), (state, curve), (big, goals)) = plt.subplots(
+        3, 2, figsize=(13, 13.5), dpi=80
+    )
     columns = doc["brokers"]
     keys = [k for k in PATHS if any(k in c["paths"] for c in columns.values())]
     _bars(rate, columns, keys, "events_per_s", log=True)
@@ -38,6 +42,8 @@ def chart(doc: dict[str, Any], path: Path) -> None:
     cpu.set_title("consumer process CPU s per 100k events")
     _state(state, columns)
     _latency(curve, columns)
+    _scale(big, columns)
+    _targets(goals, columns)
     fig.suptitle(
         f"vane bench, {doc['workload']['events']:,} events, {doc['finished_at']} "
         f"({doc['machine']['cpus']} shared cores: absolute figures vary 2-3x between runs)",
@@ -93,6 +99,62 @@ def _state(ax: Any, columns: dict[str, Any]) -> None:
     ax.set_ylabel("KiB per entity")
     ax.set_title("state per entity: Vane's Redis (memory) vs the peer's RocksDB (disk)")
     ax.tick_params(axis="x", labelsize=8)
+
+
+def _scale(ax: Any, columns: dict[str, Any]) -> None:
+    found = [(n, c["scale"]) for n, c in columns.items() if c.get("scale")]
+    if not found:
+        ax.axis("off")
+        ax.set_title("scale stage: not run")
+        return
+    name, scale = found[0]
+    labels = [
+        f"{s['workers']} worker{'s' if s['workers'] > 1 else ''}"
+        + ("\n(first: all publish)" if s["note"] else "")
+        for s in scale["sweeps"]
+    ]
+    rates = [s["entities_per_s"] for s in scale["sweeps"]]
+    drawn = ax.bar(labels, rates, color=COLOURS.get(name, "#888"))
+    for rect, r in zip(drawn, rates, strict=True):
+        ax.annotate(
+            f"{r:,.0f}/s", (rect.get_x() + rect.get_width() / 2, r), ha="center", va="bottom"
+        )
+    ax.axhline(20_000, color="#c33", linestyle="--", linewidth=1, label="target 20k/s per worker")
+    beside = scale["scorer_beside_all"]["events_per_s"]
+    alone = scale["scorer_beside_workload_only"]["events_per_s"]
+    ax.set_title(
+        f"{scale['entities']:,} resident entities ({name}): day-close sweep entities/s\n"
+        f"{scale['bytes_per_entity_with_state']:,.0f} B Redis per entity; scorer beside them "
+        f"{beside:,.0f} vs {alone:,.0f} events/s",
+        fontsize=9,
+    )
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _targets(ax: Any, columns: dict[str, Any]) -> None:
+    ax.axis("off")
+    names = list(columns)
+    first = columns[names[0]]["targets"]
+    rows = []
+    for i, t in enumerate(first):
+        cells = [columns[n]["targets"][i] for n in names]
+        rows.append([t["target"]] + [_cell(c) for c in cells])
+    table = ax.table(cellText=rows, colLabels=["target", *names], loc="center", cellLoc="left")
+    table.auto_set_font_size(False)
+    table.set_fontsize(7)
+    table.auto_set_column_width(list(range(len(names) + 1)))
+    for (row, col), cell in table.get_celld().items():
+        if row and col:
+            met = columns[names[col - 1]]["targets"][row - 1]["met"]
+            cell.set_facecolor("#dfd" if met else "#eee" if met is None else "#fdd")
+    ax.set_title("issue 11's targets: figure, met (green) or missed (red)")
+
+
+def _cell(target: dict[str, Any]) -> str:
+    if target["met"] is None:
+        return "not run"
+    return f"{target['value']:,}" if isinstance(target["value"], int) else f"{target['value']}"
 
 
 def _latency(ax: Any, columns: dict[str, Any]) -> None:
