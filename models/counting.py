@@ -40,6 +40,8 @@ COUNTERS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 ENTITY_TYPES = tuple(COUNTERS)
 REGISTERS: dict[str, tuple[str, ...]] = {"product": ("listing_quality", "brand_authorized")}
+#: the text labels an entity type's contributions carry (``Contribution.labels``)
+LABELS: dict[str, tuple[str, ...]] = {"product": ("category",)}
 
 QUALITY_REASONS = frozenset({"quality", "not_as_described", "wrong_item", "counterfeit"})
 PENALTY_POINTS = {"minor": 5, "major": 10, "severe": 20}

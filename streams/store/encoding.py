@@ -8,12 +8,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.counting import COUNTERS, REGISTERS, Contribution, contributions
+from models.counting import COUNTERS, LABELS, REGISTERS, Contribution, contributions
 from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, SUM_CAP, EntityWindows
 from streams import codec
 from streams.events import EntityKey, SourcedEvent, Stream, anchor_day
 
 LONGEST_DAYS = max(HORIZONS)
+SUMS_MIN_ROWS = 8  # day rows from which apply.lua keeps running sums (its field "c")
 STREAM_CODE = {
     Stream.ORDERS: "O",
     Stream.SHIPPING: "S",
@@ -183,6 +184,15 @@ def preload_fields(e: Preload, as_of_day: int) -> dict[str, bytes]:
     out = {str(d): _row(tuple(e.days[d].get(n, 0) for n in names)) for d in days}
     if days:
         out["m"] = str(days[0]).encode()
+    within = [d for d in days if d <= as_of_day]
+    if len(within) >= SUMS_MIN_ROWS:  # apply.lua's running sums as of the day ("c")
+        sums = [0] * (len(names) * len(HORIZONS))
+        for h, horizon in enumerate(HORIZONS):
+            for d in within:
+                if as_of_day - horizon < d < as_of_day:
+                    for i, name in enumerate(names):
+                        sums[h * len(names) + i] += e.days[d].get(name, 0)
+        out["c"] = f"{as_of_day}|".encode() + _row(tuple(sums))
     for k, mark in enumerate(e.watermarks[: len(days)]):  # the days go round the marks
         out[mark] = str(len(range(k, len(days), len(e.watermarks)))).encode()
     last = days[-1] if days else None
@@ -235,6 +245,9 @@ def apply_args(
             "hz": HORIZONS,
             "ttl": ttl_ms,
             "ev": events,
+            "nr": len(REGISTERS.get(entity_type, ())),
+            "ln": LABELS.get(entity_type, ()),
+            "cmin": SUMS_MIN_ROWS,
         }
     )
 

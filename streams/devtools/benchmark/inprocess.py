@@ -62,7 +62,7 @@ def contract(records: Sequence[Record], runs: int = 3) -> ContractFigures:
     return ContractFigures(best(lambda _s, raw: codec.loads(raw)), best(parse))
 
 
-async def store(redis_url: str, records: Sequence[Record], events: int = 20_000) -> StoreFigures:
+async def store(redis_url: str, records: Sequence[Record], events: int = 40_000) -> StoreFigures:
     """Apply ``events`` workload events in batches of 1,000; then a 90-day busy shop."""
     sample = [_sourced(r, i) for i, r in enumerate(records[:events])]
     st = await _connect(redis_url)

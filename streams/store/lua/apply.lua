@@ -19,7 +19,10 @@
 --   "cap":   where a counter saturates, in a day and in a total (models.windows.SUM_CAP,
 --            2^53 - 1: past it a Lua double is no longer exact, past 2^63 Redis wraps),
 --   "adopt": {wm_field: legacy_field}: a watermark written before watermarks named their
---            topic ("o<S><p>"), taken over by wm_field when wm_field is absent
+--            topic ("o<S><p>"), taken over by wm_field when wm_field is absent,
+--   "nr":    number of registers of this entity type ("r1".."r<nr>"),
+--   "ln":    the text labels of this entity type, e.g. ["category"],
+--   "cmin":  day rows in the windows from which a write keeps running sums ("c")
 -- }
 -- Offsets and timestamps travel as strings: Lua prints numbers with 14 digits.
 -- Hash fields:
@@ -32,6 +35,17 @@
 --   "L<name>"      a text label's latest entry: "<ts>|<event_id>|<text>" (a product's
 --                  category); kept whatever its age
 --   "m"            the smallest day field present (so pruning is rarely a scan)
+--   "c"            running sums, "<c>|" then n counters per horizon (horizons in order)
+--                  as varints: the rows of days (c - h, c - 1], every row a window as
+--                  of c reads except c's own. With them a call as of c reads four rows
+--                  (c, c - h for each h) instead of every row: totals as of c are
+--                  sums + row c, as of c - 1 sums + row c - h. A row of a day before c
+--                  that changes moves the sums by its change (counters only grow, and
+--                  saturate at cap like the rows, so the sums stay exact). Kept by
+--                  writes (ttl > 0) as of c, rebuilt from every row (one HGETALL) when a
+--                  write's as-of day passes c, and only for entities with at least
+--                  cmin rows (a small hash is cheaper to read whole than to keep sums
+--                  of). A call as of another day than c reads every row.
 -- An event whose offset is not above its partition's watermark was applied
 -- before (a redelivery after a crash) and is skipped.
 -- Returns {applied, {totals: n per horizon, horizons in order, as of d; then the same
@@ -47,6 +61,10 @@ local a = cjson.decode(ARGV[1])
 local existed = redis.call("EXISTS", key)
 local n = a.n
 local cap = a.cap
+local hz = a.hz
+local H = #hz
+local asof = a.asof
+local longest = hz[H]
 
 -- A saturating sum of two counters in [0, cap]: exact below cap (doubles are exact there).
 local function add(x, y)
@@ -55,12 +73,14 @@ local function add(x, y)
   return s
 end
 
-local function decode(s)
+-- Unsigned LEB128 varints, from position pos, into count values.
+local function decode_n(s, count, pos)
   local out = {}
-  for i = 1, n do out[i] = 0 end
+  for i = 1, count do out[i] = 0 end
   if not s then return out end
-  local i, pos, len = 1, 1, #s
-  while pos <= len do
+  local i, len = 1, #s
+  pos = pos or 1
+  while pos <= len and i <= count do
     local v, mul, b = 0, 1, 128
     while b >= 128 do
       b = string.byte(s, pos)
@@ -74,8 +94,10 @@ local function decode(s)
   return out
 end
 
-local function encode(vals)
-  local last = n
+local function decode(s) return decode_n(s, n, 1) end
+
+local function encode(vals, count)
+  local last = count
   while last > 0 and vals[last] == 0 do last = last - 1 end
   local parts = {}
   for i = 1, last do
@@ -98,43 +120,87 @@ local function newer(old, ts, eid)
   return t > o or (t == o and eid > oeid)
 end
 
+-- Fields read once and written once at the end (a batch touches a row many times).
+local cache, dirty = {}, {}
+local function get(field)
+  local v = cache[field]
+  if v == nil then
+    v = redis.call("HGET", key, field) or false
+    cache[field] = v
+  end
+  return v or nil
+end
+local function put(field, value)
+  cache[field] = value
+  dirty[field] = true
+end
+
+-- Day rows: decoded once; "before" keeps each row as it was, for the sums' change.
+local rows, before = {}, {}
+local function row(day)
+  local r = rows[day]
+  if not r then
+    r = decode(get(tostring(day)))
+    rows[day] = r
+    local copy = {}
+    for i = 1, n do copy[i] = r[i] end
+    before[day] = copy
+  end
+  return r
+end
+
+-- The running sums, if kept and as of asof: {h -> {counter -> sum}}; else nil.
+local sums = nil
+local sums_day = nil
+do
+  local c = redis.call("HGET", key, "c")
+  if c then
+    local d, at = string.match(c, "^(%d+)|()")
+    sums_day = tonumber(d)
+    local flat = decode_n(c, n * H, at)
+    sums = {}
+    for h = 1, H do
+      sums[h] = {}
+      for i = 1, n do sums[h][i] = flat[(h - 1) * n + i] end
+    end
+  end
+end
+
 local function apply_event(ev)
   local day, counts, regs = ev[3], ev[4], ev[5]
   if day < a.keep then return end
   if #counts > 0 then
-    local field = tostring(day)
-    local vals = decode(redis.call("HGET", key, field))
+    local vals = row(day)
     for j = 1, #counts, 2 do
       vals[counts[j]] = add(vals[counts[j]], counts[j + 1])
     end
-    redis.call("HSET", key, field, encode(vals))
-    local m = tonumber(redis.call("HGET", key, "m"))
-    if not m or day < m then redis.call("HSET", key, "m", day) end
+    local m = tonumber(get("m"))
+    if not m or day < m then put("m", tostring(day)) end
   end
   local labels = ev[6] or {}
   for j = 1, #labels, 4 do
     local field = "L" .. labels[j]
-    if newer(redis.call("HGET", key, field), labels[j + 1], labels[j + 2]) then
-      redis.call("HSET", key, field, labels[j + 1] .. "|" .. labels[j + 2] .. "|" .. labels[j + 3])
+    if newer(get(field), labels[j + 1], labels[j + 2]) then
+      put(field, labels[j + 1] .. "|" .. labels[j + 2] .. "|" .. labels[j + 3])
     end
   end
   for j = 1, #regs, 4 do
     local field = "r" .. regs[j]
-    if day >= a.rkeep and newer(redis.call("HGET", key, field), regs[j + 1], regs[j + 2]) then
-      local entry = regs[j + 1] .. "|" .. regs[j + 2] .. "|" .. regs[j + 3] .. "|" .. day
-      redis.call("HSET", key, field, entry)
+    if day >= a.rkeep and newer(get(field), regs[j + 1], regs[j + 2]) then
+      put(field, regs[j + 1] .. "|" .. regs[j + 2] .. "|" .. regs[j + 3] .. "|" .. day)
     end
   end
 end
 
 local function watermark(field)
-  local mark = redis.call("HGET", key, field)
+  local mark = get(field)
   local legacy = a.adopt and a.adopt[field]
   if not mark and legacy then
-    mark = redis.call("HGET", key, legacy)
+    mark = get(legacy)
     if mark then
-      redis.call("HSET", key, field, mark)
+      put(field, mark)
       redis.call("HDEL", key, legacy)
+      cache[legacy] = false
     end
   end
   return mark
@@ -148,72 +214,150 @@ for i, ev in ipairs(a.ev) do
       apply_event(ev)
       applied = applied + 1
     end
-    redis.call("HSET", key, ev[1], ev[2])
+    put(ev[1], ev[2])
   elseif not ev[7] then
     skipped[#skipped + 1] = i
     skipped[#skipped + 1] = mark
   end
 end
 
--- Prune what no window can see any more (rare: only when the oldest day ages out).
-local all = redis.call("HGETALL", key)
-local m = tonumber(redis.call("HGET", key, "m"))
-if m and m < a.keep then
-  local oldest = nil
+-- Write what changed: rows, and the sums' share of rows before their day.
+local flatw = {}
+local sums_moved = false
+for day, vals in pairs(rows) do
+  local changed = false
+  for i = 1, n do
+    if vals[i] ~= before[day][i] then changed = true end
+  end
+  if changed then
+    put(tostring(day), encode(vals, n))
+    if sums and day < sums_day then
+      sums_moved = true
+      for h = 1, H do
+        if day > sums_day - hz[h] then
+          for i = 1, n do sums[h][i] = add(sums[h][i], vals[i] - before[day][i]) end
+        end
+      end
+    end
+  end
+end
+for field in pairs(dirty) do
+  flatw[#flatw + 1] = field
+  flatw[#flatw + 1] = cache[field]
+end
+if #flatw > 0 then redis.call("HSET", key, unpack(flatw)) end
+
+local function sums_text(s, d)
+  local flat = {}
+  for h = 1, H do
+    for i = 1, n do flat[#flat + 1] = s[h][i] end
+  end
+  return tostring(d) .. "|" .. encode(flat, n * H)
+end
+
+-- Totals per horizon as of asof and as of asof - 1.
+local totals, prev = {}, {}
+for h = 1, H do
+  totals[h], prev[h] = {}, {}
+  for i = 1, n do totals[h][i], prev[h][i] = 0, 0 end
+end
+local writing = a.ttl > 0
+local m = tonumber(get("m"))
+local need_all = not (sums and sums_day == asof) or (m and m < a.keep)
+if need_all then
+  -- Every row: prune what no window can see any more, sum the windows, and (a write)
+  -- keep sums as of asof for the calls after this one.
+  local all = redis.call("HGETALL", key)
+  local oldest, count = nil, 0
+  local fresh = {}
+  for h = 1, H do
+    fresh[h] = {}
+    for i = 1, n do fresh[h][i] = 0 end
+  end
   for i = 1, #all, 2 do
     local day = tonumber(all[i])
     if day then
-      if day < a.keep then redis.call("HDEL", key, all[i])
-      elseif not oldest or day < oldest then oldest = day end
+      if day < a.keep then
+        redis.call("HDEL", key, all[i])
+      else
+        if not oldest or day < oldest then oldest = day end
+        if day <= asof then
+          count = count + 1
+          local vals = decode(all[i + 1])
+          for h = 1, H do
+            if day > asof - hz[h] then
+              for c = 1, n do totals[h][c] = add(totals[h][c], vals[c]) end
+              if day < asof then
+                for c = 1, n do fresh[h][c] = add(fresh[h][c], vals[c]) end
+              end
+            end
+            if day < asof and day >= asof - hz[h] then
+              for c = 1, n do prev[h][c] = add(prev[h][c], vals[c]) end
+            end
+          end
+        end
+      end
     end
   end
-  if oldest then redis.call("HSET", key, "m", oldest) else redis.call("HDEL", key, "m") end
+  if m and m < a.keep then
+    if oldest then redis.call("HSET", key, "m", oldest) else redis.call("HDEL", key, "m") end
+  end
+  if writing and (not sums_day or asof >= sums_day) then
+    if count >= a.cmin then
+      redis.call("HSET", key, "c", sums_text(fresh, asof))
+    elseif sums then
+      redis.call("HDEL", key, "c")
+    end
+  elseif sums_moved then  -- a write as of a day before the sums': they still hold
+    redis.call("HSET", key, "c", sums_text(sums, sums_day))
+  end
+else
+  -- Four rows and the sums.
+  local need = {asof}
+  for h = 1, H do need[#need + 1] = asof - hz[h] end
+  local got = {}
+  for j, day in ipairs(need) do
+    got[j] = rows[day] or decode(get(tostring(day)))
+  end
+  for h = 1, H do
+    for c = 1, n do
+      totals[h][c] = add(sums[h][c], got[1][c])
+      prev[h][c] = add(sums[h][c], got[h + 1][c])
+    end
+  end
+  if sums_moved then redis.call("HSET", key, "c", sums_text(sums, sums_day)) end
 end
 
--- Totals per horizon, and the latest register entries within the register window.
-local totals, before, latest, texts = {}, {}, {}, {}
-for h = 1, #a.hz do
-  totals[h], before[h] = {}, {}
-  for i = 1, n do totals[h][i], before[h][i] = 0, 0 end
-end
-for i = 1, #all, 2 do
-  local field = all[i]
-  local day = tonumber(field)
-  if day and day <= a.asof then
-    local vals = decode(all[i + 1])
-    for h = 1, #a.hz do
-      if day > a.asof - a.hz[h] then
-        for c = 1, n do totals[h][c] = add(totals[h][c], vals[c]) end
-      end
-      if day < a.asof and day >= a.asof - a.hz[h] then
-        for c = 1, n do before[h][c] = add(before[h][c], vals[c]) end
-      end
-    end
-  elseif string.sub(field, 1, 1) == "L" then
-    texts[#texts + 1] = string.sub(field, 2)
-    texts[#texts + 1] = string.match(all[i + 1], "^%d+|[^|]*|(.*)$")
-  elseif string.sub(field, 1, 1) == "r" then
-    local r = string.sub(field, 2)
-    local value, rday = string.match(all[i + 1], "|(%-?%d+)|(%d+)$")
+-- The latest register entries within the register window, and the labels.
+local latest, texts = {}, {}
+for r = 1, (a.nr or 0) do
+  local field = "r" .. r
+  local entry = get(field)
+  if entry then
+    local value, rday = string.match(entry, "|(%-?%d+)|(%d+)$")
     rday = tonumber(rday)
     if rday < a.rkeep then
       redis.call("HDEL", key, field)
-    elseif rday <= a.asof then
-      latest[r] = value
+    elseif rday <= asof then
+      latest[#latest + 1] = r
+      latest[#latest + 1] = tonumber(value)
     end
   end
 end
-local flat, regs = {}, {}
-for h = 1, #a.hz do
+for _, name in ipairs(a.ln or {}) do
+  local entry = get("L" .. name)
+  if entry then
+    texts[#texts + 1] = name
+    texts[#texts + 1] = string.match(entry, "^%d+|[^|]*|(.*)$")
+  end
+end
+local flat = {}
+for h = 1, H do
   for c = 1, n do flat[#flat + 1] = totals[h][c] end
 end
-for h = 1, #a.hz do
-  for c = 1, n do flat[#flat + 1] = before[h][c] end
+for h = 1, H do
+  for c = 1, n do flat[#flat + 1] = prev[h][c] end
 end
-for r, value in pairs(latest) do
-  regs[#regs + 1] = tonumber(r)
-  regs[#regs + 1] = tonumber(value)
-end
-if a.ttl > 0 and #all > 0 then redis.call("PEXPIRE", key, a.ttl) end
+if a.ttl > 0 and redis.call("EXISTS", key) == 1 then redis.call("PEXPIRE", key, a.ttl) end
 local state = redis.call("HMGET", KEYS[2], "q", "s", "p", "pt")
-return {applied, flat, regs, texts, state, skipped, existed}
+return {applied, flat, latest, texts, state, skipped, existed}
