@@ -109,8 +109,7 @@ def _scale(ax: Any, columns: dict[str, Any]) -> None:
         return
     name, scale = found[0]
     labels = [
-        f"{s['workers']} worker{'s' if s['workers'] > 1 else ''}"
-        + ("\n(first: all publish)" if s["note"] else "")
+        f"{s['workers']} worker{'s' if s['workers'] > 1 else ''}\n({s['note']})"
         for s in scale["sweeps"]
     ]
     rates = [s["entities_per_s"] for s in scale["sweeps"]]

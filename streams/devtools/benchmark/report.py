@@ -179,7 +179,7 @@ def _scale_figures(scale: Any) -> dict[str, Any]:
     ]
     if scale is None:
         return dict.fromkeys(keys)
-    _first, one, two = scale.sweeps  # the first: every entity publishes its first state
+    one, two = scale.sweeps
     small, large = scale.scorer_small.throughput.per_s, scale.scorer_large.throughput.per_s
     return {
         "scale_entities": scale.entities,
@@ -212,9 +212,12 @@ def _scale(scale: Any) -> dict[str, Any] | None:
                 "entities": s.entities,
                 "seconds": round(s.seconds, 2),
                 "entities_per_s": round(s.per_s, 1),
-                "note": "first: every entity publishes its first state" if i == 0 else "",
+                "finished": s.finished,
+                "note": "every entity swept published its first state"
+                if s.first_states
+                else "a day close of unchanged entities",
             }
-            for i, s in enumerate(scale.sweeps)
+            for s in scale.sweeps
         ],
     }
 
@@ -366,16 +369,17 @@ def _scale_lines(name: str, scale: dict[str, Any] | None) -> list[str]:
     small, big = scale["scorer_beside_workload_only"], scale["scorer_beside_all"]
     sweeps = ", ".join(
         f"{s['workers']} worker(s) {s['entities_per_s']:,.0f}/s ({s['seconds']:.1f} s)"
-        + (" [first, all publish]" if s["note"] else "")
+        + ("" if s["finished"] else " [window over first]")
         for s in scale["sweeps"]
     )
+    first = scale["sweeps"][0]["note"]
     return [
         f"[{name}] scale: {scale['entities']:,} entities loaded in {scale['load_s']} s; Redis "
         f"{scale['bytes_per_entity_with_state']:,.0f} B/entity with state "
         f"({scale['bytes_per_entity_windows_and_index']:,.0f} windows + index); per type "
         f"{scale['sampled_bytes_per_type']}",
         f"[{name}] scale: scorer beside them {big['events_per_s']:,.0f} events/s vs "
-        f"{small['events_per_s']:,.0f} beside the workload's own; sweeps: {sweeps}",
+        f"{small['events_per_s']:,.0f} beside the workload's own; sweeps: {sweeps} ({first})",
     ]
 
 

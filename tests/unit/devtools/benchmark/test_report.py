@@ -66,9 +66,8 @@ def _scale() -> ScaleRun:
         scorer_small=_scorer(5_000.0),
         scorer_large=_scorer(4_500.0),
         sweeps=[
-            SweepRun(2, 1_000_000, 100.0),
-            SweepRun(1, 1_000_000, 50.0),
-            SweepRun(2, 1_000_000, 30.0),
+            SweepRun(1, 1_000_000, 50.0, True, False),
+            SweepRun(2, 900_000, 27.0, False, True),
         ],
     )
 
