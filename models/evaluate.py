@@ -81,6 +81,61 @@ def score(
     )
 
 
+#: Score values by their inputs: the model, the totals, the registers and the category's
+#: totals (a score reads nothing else; the entity and the day are only carried along).
+#: ``reference`` (§7) scores yesterday's windows, which are, barring a late event, the
+#: windows a score was taken of yesterday and every batch since: it reads them here.
+VALUE_MEMO = 50_000
+_VALUES: dict[tuple[object, ...], float | None] = {}
+_CONFIGS: dict[int, ModelConfig] = {}  # keeps alive the configs whose id() a key holds
+
+
+def score_value(
+    config: ModelConfig, windows: EntityWindows, *, category: EntityWindows | None = None
+) -> float | None:
+    """``score(config, windows, category=category).value``, remembered by its inputs."""
+    _check(config, windows, category)
+    key = _key(config, windows, category)
+    if key in _VALUES:
+        return _VALUES[key]
+    value = score(config, windows, category=category).value
+    _keep(key, value)
+    return value
+
+
+def remember(
+    config: ModelConfig,
+    windows: EntityWindows,
+    value: float | None,
+    *,
+    category: EntityWindows | None = None,
+) -> None:
+    """Note ``value`` as the score of these inputs (a ``score`` just taken)."""
+    _keep(_key(config, windows, category), value)
+
+
+def _key(
+    config: ModelConfig, windows: EntityWindows, category: EntityWindows | None
+) -> tuple[object, ...]:
+    _CONFIGS.setdefault(id(config), config)
+    own = tuple(x for h, t in windows.totals.items() for x in (h, *t.items()))
+    regs = tuple(windows.latest_values.items())
+    if category is None:
+        return (id(config), own, regs)
+    return (
+        id(config),
+        own,
+        regs,
+        tuple(x for h, t in category.totals.items() for x in (h, *t.items())),
+    )
+
+
+def _keep(key: tuple[object, ...], value: float | None) -> None:
+    if len(_VALUES) >= VALUE_MEMO:
+        del _VALUES[next(iter(_VALUES))]  # the oldest
+    _VALUES[key] = value
+
+
 def window_days(window: Window, windows: EntityWindows) -> int:
     """``window.days``, or the fallback while paid orders in ``days`` are too few."""
     if window.fallback_days is None:

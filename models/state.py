@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from models.boosts import NO_BOOST, boost, weight
 from models.config import ModelConfig
-from models.evaluate import score
+from models.evaluate import remember, score, score_value
 from models.result import Score
 from models.tiers import Reference, plain_band, tier_of
 from models.windows import EntityWindows
@@ -75,11 +75,13 @@ def reference(
     today's registers) and, for a product, its category's totals as of d-1.
     Raises ``ModelInputError`` when the windows carry no previous totals.
     """
+    if not windows.knows_yesterday:
+        score(config, windows.yesterday())  # raises: no previous totals
     before = None if category is None else category.yesterday()
-    previous = score(config, windows.yesterday(), category=before)
-    if previous.value is None:
+    value = score_value(config, windows.yesterday(), category=before)
+    if value is None:
         return None
-    return Reference(plain_band(config.tiers, previous.value), previous.value)
+    return Reference(plain_band(config.tiers, value), value)
 
 
 def entity_state(
@@ -110,6 +112,7 @@ def decide(
     and ``ModelInputError`` says so rather than a tier without its reference.
     """
     fresh = score(config, windows, category=category)
+    remember(config, windows, fresh.value, category=category)  # tomorrow's R, most likely
     ref = reference(config, windows, category)
     state = entity_state(config, fresh, windows, ref)
     return Decision(fresh, state, unseen(config) if previous is None else previous, ref)

@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from models import EntityWindows, ModelInputError, Reference, decide, reference
+from models import EntityWindows, ModelInputError, Reference, decide, load_models, reference
+from models.evaluate import score
 from tests.unit.models import test_creator, test_product, test_shop
 from tests.unit.models.build import CREATOR, DAY, PRODUCT, SHOP, creator, product, shop
 
@@ -235,3 +238,32 @@ def test_decide_without_previous_totals_is_refused() -> None:
     windows = product(ago={1: GOOD_PRODUCT}, registers=test_product.REGISTERS)
     with pytest.raises(ModelInputError):
         decide(PRODUCT, windows, category=category_today_only)
+
+
+# --- R is remembered by its inputs (models.evaluate.score_value) --------------------------
+
+_ROWS = st.dictionaries(
+    st.integers(0, 95),
+    st.fixed_dictionaries(
+        {"paid": st.integers(0, 40), "deliveries": st.integers(0, 40)},
+        optional={"quality_refunds": st.integers(0, 5), "penalty_points": st.integers(0, 20)},
+    ),
+    max_size=12,
+)
+
+
+@given(days=st.lists(_ROWS, min_size=1, max_size=6), today=st.integers(20_300, 20_302))
+def test_a_remembered_reference_is_the_score_of_yesterday(
+    days: list[dict[int, dict[str, int]]], today: int
+) -> None:
+    """Whatever was scored before (other entities, the same windows, other days),
+    R is the score of yesterday's windows, computed afresh."""
+    config = load_models()["shop"]
+    for n, rows in enumerate(days * 2):  # each history twice: the second one remembered
+        w = EntityWindows.from_days(
+            "shop", f"s{n % 3}", today, {today - d: r for d, r in rows.items()}
+        )
+        fresh = score(config, w.yesterday()).value
+        got = reference(config, w)
+        assert (None if got is None else got.score) == fresh
+        decide(config, w)  # remembers today's score: tomorrow's R for the same windows
