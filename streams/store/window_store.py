@@ -188,10 +188,6 @@ class WindowStore:
     async def close(self) -> None:
         await self._client.aclose()
 
-    @property
-    def key_prefix(self) -> str:
-        return self._prefix
-
     # --- keys ---------------------------------------------------------------------------
 
     def entity_key(self, entity_type: str, entity_id: str) -> str:
@@ -686,6 +682,15 @@ class WindowStore:
             self._add_to_index(pipe, names)
             await self._run(pipe.execute())
         return len(names)
+
+    async def marker_bytes(self) -> int:
+        """Bytes Redis reports for every dedupe marker key (``MEMORY USAGE``; a SCAN of
+        the keyspace: a diagnostic for benchmarks, never on the hot path)."""
+        total = 0
+        async for key in self._client.scan_iter(match=f"{self._prefix}:{{dd:*", count=1000):
+            used: Any = await self._run(self._client.memory_usage(key, samples=0))
+            total += int(used or 0)
+        return total
 
     async def memory_usage(self, entity_type: str, entity_id: str) -> int:
         """Bytes Redis reports for one entity's windows hash (``MEMORY USAGE``)."""

@@ -13,8 +13,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-
 from streams import codec
 from streams.devtools.benchmark.workload import Record
 from streams.devtools.generator import GeneratorConfig, generate
@@ -75,7 +73,7 @@ async def store(redis_url: str, records: Sequence[Record], events: int = 40_000)
             updates += result.applied
             batches += 1
         elapsed = time.perf_counter() - started
-        markers = await _marker_bytes(redis_url, st.key_prefix)
+        markers = await st.marker_bytes()
     finally:
         await st.close()
     busy = await _busy_entities(redis_url)
@@ -85,18 +83,6 @@ async def store(redis_url: str, records: Sequence[Record], events: int = 40_000)
     return StoreFigures(
         n / elapsed, round_trips / n, updates / n, *busy, markers / n, marker_trips
     )
-
-
-async def _marker_bytes(redis_url: str, prefix: str) -> int:
-    """``MEMORY USAGE`` of every dedupe marker key under ``prefix`` (``{dd:<tag>}``)."""
-    client = aioredis.Redis.from_url(redis_url)
-    try:
-        total = 0
-        async for key in client.scan_iter(match=f"{prefix}:{{dd:*", count=1000):
-            total += int(await client.memory_usage(key, samples=0) or 0)
-        return total
-    finally:
-        await client.aclose()
 
 
 async def apply_records(redis_url: str, prefix: str, records: Sequence[Record]) -> None:
