@@ -205,7 +205,7 @@ class WorkerSettings:
     web_host: str = field(default="127.0.0.1", metadata=_env(str))
     web_port: int = field(default=6066, metadata=_env(_port))
     max_batch: int = field(default=1000, metadata=_env(_positive_int))
-    batch_within_s: float = field(default=0.2, metadata=_env(_positive_float))
+    batch_within_s: float = field(default=0.05, metadata=_env(_positive_float))
     # Largest message the worker re-publishes to the dead-letter topic, whole.
     max_message_bytes: int = field(default=16 * 1024 * 1024, metadata=_env(_positive_int))
     data_dir: Path = field(default=Path(".vane"), metadata=_env(Path))

@@ -15,6 +15,7 @@ from streams.events import EntityKey, SourcedEvent, Stream, anchor_day
 
 LONGEST_DAYS = max(HORIZONS)
 SUMS_MIN_ROWS = 8  # day rows from which apply.lua keeps running sums (its field "c")
+SUMS_PIECE = 48  # bytes of sums per field: a value over 64 bytes would end the listpack
 STREAM_CODE = {
     Stream.ORDERS: "O",
     Stream.SHIPPING: "S",
@@ -192,7 +193,10 @@ def preload_fields(e: Preload, as_of_day: int) -> dict[str, bytes]:
                 if as_of_day - horizon < d < as_of_day:
                     for i, name in enumerate(names):
                         sums[h * len(names) + i] += e.days[d].get(name, 0)
-        out["c"] = f"{as_of_day}|".encode() + _row(tuple(sums))
+        packed = _row(tuple(sums))
+        pieces = [packed[i : i + SUMS_PIECE] for i in range(0, len(packed), SUMS_PIECE)] or [b""]
+        out["c"] = f"{as_of_day}|{len(pieces)}|".encode() + pieces[0]
+        out |= {f"c{i}": piece for i, piece in enumerate(pieces[1:], 2)}
     for k, mark in enumerate(e.watermarks[: len(days)]):  # the days go round the marks
         out[mark] = str(len(range(k, len(days), len(e.watermarks)))).encode()
     last = days[-1] if days else None

@@ -54,6 +54,7 @@ async def _run(url: str, bodies: list[dict[str, Any]], cuts: list[int], lag: lis
     ]
     mismatches: list[Any] = []
     kept = 0
+    encodings: set[bytes] = set()
     try:
         bounds = [0, *sorted(set(cuts)), len(events)]
         for i, (start, end) in enumerate(itertools.pairwise(bounds)):
@@ -75,7 +76,8 @@ async def _run(url: str, bodies: list[dict[str, Any]], cuts: list[int], lag: lis
                     mismatches.append((i, key, with_sums, every_row))
         final_as_of, expected = reference(bodies)
         got = await read_all(live, final_as_of)
-        return mismatches, kept, got, expected
+        encodings.add(await client.object("encoding", live.entity_key("shop", "s1")))
+        return mismatches, kept, got, expected, encodings
     finally:
         await live.close()
         await behind.close()
@@ -99,7 +101,7 @@ def test_reads_with_running_sums_equal_reads_of_every_row(
     if shuffle:  # late events: rows before the sums' day change after they were kept
         random.Random(seed).shuffle(bodies)
     cuts = [c for c in cuts if c < count]
-    mismatches, _, got, expected = asyncio.run(_run(store_redis, bodies, cuts, lag))
+    mismatches, _, got, expected, _ = asyncio.run(_run(store_redis, bodies, cuts, lag))
     assert mismatches == []
     assert got == expected
 
@@ -107,9 +109,11 @@ def test_reads_with_running_sums_equal_reads_of_every_row(
 def test_a_busy_entity_keeps_sums(store_redis: str) -> None:
     """The property above is not vacuous: the sums are kept and read."""
     bodies = _bodies(7, 160)
-    mismatches, kept, got, expected = asyncio.run(
+    mismatches, kept, got, expected, encodings = asyncio.run(
         _run(store_redis, bodies, list(range(10, 160, 10)), [False, True])
     )
     assert kept >= 10, f"sums kept after {kept} of 32 reads (min rows {SUMS_MIN_ROWS})"
+    # In pieces of <= 48 bytes: one value over 64 would make the hash a hashtable.
+    assert encodings == {b"listpack"}
     assert mismatches == []
     assert got == expected

@@ -35,8 +35,10 @@
 --   "L<name>"      a text label's latest entry: "<ts>|<event_id>|<text>" (a product's
 --                  category); kept whatever its age
 --   "m"            the smallest day field present (so pruning is rarely a scan)
---   "c"            running sums, "<c>|" then n counters per horizon (horizons in order)
---                  as varints: the rows of days (c - h, c - 1], every row a window as
+--   "c", "c2".. "ck"  running sums: "<c>|<k>|" then n counters per horizon (horizons in
+--                  order) as varints, cut into k pieces of at most 48 bytes (a field
+--                  value over 64 bytes would turn the hash from a listpack into a
+--                  hashtable, twice the memory): the rows of days (c - h, c - 1], every row a window as
 --                  of c reads except c's own. With them a call as of c reads four rows
 --                  (c, c - h for each h) instead of every row: totals as of c are
 --                  sums + row c, as of c - 1 sums + row c - h. A row of a day before c
@@ -152,12 +154,19 @@ end
 -- The running sums, if kept and as of asof: {h -> {counter -> sum}}; else nil.
 local sums = nil
 local sums_day = nil
+local sums_pieces = 0
 do
   local c = redis.call("HGET", key, "c")
   if c then
-    local d, at = string.match(c, "^(%d+)|()")
-    sums_day = tonumber(d)
-    local flat = decode_n(c, n * H, at)
+    local d, k, at = string.match(c, "^(%d+)|(%d+)|()")
+    sums_day, sums_pieces = tonumber(d), tonumber(k)
+    local text = string.sub(c, at)
+    if sums_pieces > 1 then
+      local names = {}
+      for i = 2, sums_pieces do names[#names + 1] = "c" .. i end
+      text = text .. table.concat(redis.call("HMGET", key, unpack(names)))
+    end
+    local flat = decode_n(text, n * H, 1)
     sums = {}
     for h = 1, H do
       sums[h] = {}
@@ -247,12 +256,29 @@ for field in pairs(dirty) do
 end
 if #flatw > 0 then redis.call("HSET", key, unpack(flatw)) end
 
-local function sums_text(s, d)
+local PIECE = 48
+-- Write the sums as of day d in pieces (dropping pieces an older, longer text left).
+local function write_sums(s, d)
   local flat = {}
   for h = 1, H do
     for i = 1, n do flat[#flat + 1] = s[h][i] end
   end
-  return tostring(d) .. "|" .. encode(flat, n * H)
+  local text = encode(flat, n * H)
+  local k = math.max(1, math.ceil(#text / PIECE))
+  local fields = {"c", tostring(d) .. "|" .. k .. "|" .. string.sub(text, 1, PIECE)}
+  for i = 2, k do
+    fields[#fields + 1] = "c" .. i
+    fields[#fields + 1] = string.sub(text, (i - 1) * PIECE + 1, i * PIECE)
+  end
+  redis.call("HSET", key, unpack(fields))
+  for i = k + 1, sums_pieces do redis.call("HDEL", key, "c" .. i) end
+  sums_pieces = k
+end
+
+local function drop_sums()
+  redis.call("HDEL", key, "c")
+  for i = 2, sums_pieces do redis.call("HDEL", key, "c" .. i) end
+  sums_pieces = 0
 end
 
 -- Totals per horizon as of asof and as of asof - 1.
@@ -304,12 +330,12 @@ if need_all then
   end
   if writing and (not sums_day or asof >= sums_day) then
     if count >= a.cmin then
-      redis.call("HSET", key, "c", sums_text(fresh, asof))
+      write_sums(fresh, asof)
     elseif sums then
-      redis.call("HDEL", key, "c")
+      drop_sums()
     end
   elseif sums_moved then  -- a write as of a day before the sums': they still hold
-    redis.call("HSET", key, "c", sums_text(sums, sums_day))
+    write_sums(sums, sums_day)
   end
 else
   -- Four rows and the sums.
@@ -325,7 +351,7 @@ else
       prev[h][c] = add(sums[h][c], got[h + 1][c])
     end
   end
-  if sums_moved then redis.call("HSET", key, "c", sums_text(sums, sums_day)) end
+  if sums_moved then write_sums(sums, sums_day) end
 end
 
 -- The latest register entries within the register window, and the labels.
