@@ -9,9 +9,9 @@
 2. Redis memory per entity: ``used_memory`` growth over the load / n (windows
    hashes, their running sums and the index), plus the mean state hash of the
    entities a sweep published (``MEMORY USAGE`` of a sample, per type).
-3. The scorer on the same workload with the million resident (the clock preset to
-   the workload's end and that day recorded swept, so no sweep runs meanwhile),
-   against a fresh run beside only the workload's ~1.4 k entities.
+3. The scorer on the same workload with the million resident, against a fresh run
+   beside only the workload's ~1.4 k entities; in both the clock is preset to the
+   workload's end and that day recorded swept, so no sweep runs in either.
 4. The day-close sweep: one request (``vane sweep``'s), swept by 1 worker for up
    to ``SWEEP_WINDOW_S``, then by 2 workers (the shards left) for as long:
    entities/s from the workers' ``vane_sweep_entities_total``, and the 2-vs-1
@@ -258,12 +258,17 @@ def run(
     say: Say,
 ) -> ScaleRun:
     """The whole stage (one worker's figures, then the sweeps)."""
+    # Both runs as of the workload's last day, that day recorded swept: the same work
+    # (no day-close sweeps in either), beside none or beside n resident entities.
+    end_ms = workload_end_ms(wl)
     say("(5) scale: the scorer beside the workload's entities only (reference)")
-    small = asyncio.run(scorer.run_workers(scorer.target(st, inputs, workdir), ends, workers=1))
+    alone = scorer.target(st, inputs, workdir)
+    asyncio.run(load(st.redis_url, alone.prefix, 0, end_ms, say))
+    small = asyncio.run(scorer.run_workers(alone, ends, workers=1))
     big = scorer.target(st, inputs, workdir)
     say(f"(5) scale: loading {n:,} entities")
     used0 = probe.info(st.redis_port)["used_memory"]
-    load_s = asyncio.run(load(st.redis_url, big.prefix, n, workload_end_ms(wl), say))
+    load_s = asyncio.run(load(st.redis_url, big.prefix, n, end_ms, say))
     used1 = probe.info(st.redis_port)["used_memory"]
     say(f"loaded in {load_s:.1f}s: {(used1 - used0) / n:,.0f} bytes per entity")
     say(f"(5) scale: the scorer beside {n:,} resident entities")
