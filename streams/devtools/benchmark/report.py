@@ -198,7 +198,8 @@ def _scale(scale: Any) -> dict[str, Any] | None:
     return {
         "what": "entities preloaded in marketplace proportions (87.9 % products, 7.1 % shops, "
         "5.0 % creators) with 90-day histories; the scorer on the same workload beside them "
-        "and beside none; day-close sweeps timed from the request to the day recorded",
+        "and beside none, as of its last day with no sweeps; one day-close sweep request, "
+        "swept by 1 worker for a window, then by 2 on the shards left",
         "entities": scale.entities,
         "load_s": round(scale.load_s, 1),
         "bytes_per_entity_windows_and_index": round(scale.bytes_per_entity_windows, 1),
