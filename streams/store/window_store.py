@@ -362,14 +362,18 @@ class WindowStore:
         """Windows, labels and published state of many entities as of a day: one round trip."""
         if not keys:
             return {}
+        replies = await self._read(keys, as_of_day)
+        return {
+            key: snapshot(key, as_of_day, reply) for key, reply in zip(keys, replies, strict=True)
+        }
+
+    async def _read(self, keys: Sequence[EntityKey], as_of_day: int) -> list[Any]:
+        """``apply.lua``'s replies for reads (no events; the time-to-live left alone)."""
         pipe = self._client.pipeline(transaction=False)
         for entity_type, entity_id in keys:
             args = apply_args(entity_type, [], as_of_day, 0)
             self._evalsha(pipe, "apply", self._entity_keys(entity_type, entity_id), args)
-        replies = await self._run(pipe.execute())
-        return {
-            key: snapshot(key, as_of_day, reply) for key, reply in zip(keys, replies, strict=True)
-        }
+        return list(await self._run(pipe.execute()))
 
     async def read(self, entity_type: str, entity_id: str, as_of_day: int) -> Snapshot:
         """One entity's snapshot as of a day."""
@@ -576,11 +580,7 @@ class WindowStore:
         entity TTL) are left out and removed from the index (``streams.store.index``)."""
         if not keys:
             return {}
-        pipe = self._client.pipeline(transaction=False)
-        for entity_type, entity_id in keys:
-            args = apply_args(entity_type, [], as_of_day, 0)
-            self._evalsha(pipe, "apply", self._entity_keys(entity_type, entity_id), args)
-        replies = await self._run(pipe.execute())
+        replies = await self._read(keys, as_of_day)
         gone = [k for k, r in zip(keys, replies, strict=True) if not r[6]]
         if gone:
             await self._forget(gone)
