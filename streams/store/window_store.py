@@ -5,14 +5,7 @@ from __future__ import annotations
 import functools
 import time
 import zlib
-from collections.abc import (
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Coroutine,
-    Iterable,
-    Sequence,
-)
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -228,7 +221,7 @@ class WindowStore:
         fresh = [s for i, s in enumerate(batch) if i not in set(late)]
         groups = group_by_entity(fresh)
         listing = self._unlisted(groups) if fresh else []
-        _, dropped, first_seen = await self._sort_upstream_duplicates(fresh, listing)
+        dropped, first_seen = await self._sort_upstream_duplicates(fresh, listing)
         mark_duplicates(groups, {id(s) for s in dropped})
         replies: list[Any] = await self._apply_groups(groups, as_of, batch_max) if batch else []
         clock = replies.pop() if replies else None
@@ -274,12 +267,12 @@ class WindowStore:
 
     async def _sort_upstream_duplicates(
         self, events: list[SourcedEvent], listing: Iterable[str] = ()
-    ) -> tuple[list[SourcedEvent], list[SourcedEvent], set[int]]:
-        """(events that count, upstream duplicates, ids of the events seen for the first time).
+    ) -> tuple[list[SourcedEvent], set[int]]:
+        """(upstream duplicates, ids of the events seen for the first time).
 
         The same pipeline adds ``listing`` to the entity index."""
         if not events:
-            return [], [], set()
+            return [], set()
         positions = [position(s) for s in events]
         found = dedupe.lookups(
             [(s.event.event_id, p) for s, p in zip(events, positions, strict=True)]
@@ -300,16 +293,16 @@ class WindowStore:
         status = dedupe.statuses(found, dict(zip(found.records, scripts, strict=True)))
         looked = replies[len(found.records) : len(found.records) + len(events) * legacy]
         held = [None if r is None else r.decode() for r in looked]
-        unique: list[SourcedEvent] = []
         dropped: list[SourcedEvent] = []
         first_seen: set[int] = set()
         for i, (s, pos, st) in enumerate(zip(events, positions, status, strict=True)):
             old = held[i] if held else None
             duplicate = st == dedupe.DUPLICATE or (old is not None and not counts(old, pos))
-            (dropped if duplicate else unique).append(s)
+            if duplicate:
+                dropped.append(s)
             if st == dedupe.FIRST and old is None:
                 first_seen.add(id(s))
-        return unique, dropped, first_seen
+        return dropped, first_seen
 
     async def _apply_groups(
         self, groups: dict[EntityKey, EntityBatch], as_of: int, batch_max: int | None
@@ -326,7 +319,7 @@ class WindowStore:
 
     async def preload(self, entities: Sequence[Preload], as_of_day: int) -> None:
         """Write pre-summed histories as the fields ``apply.lua`` would have written
-        (``preload_fields``; ``tests/integration/test_entity_index.py`` holds the two
+        (``preload_fields``; ``tests/integration/test_store_preload.py`` holds the two
         equal), and list them in the index: one round trip, no script.
 
         For benchmarks and tests that need many resident entities fast; the stream
@@ -602,10 +595,7 @@ class WindowStore:
         for entity_type, entity_id in keys:
             pipe.exists(self.entity_key(entity_type, entity_id))
         back = [n for n, e in zip(names, await self._run(pipe.execute()), strict=True) if e]
-        if back:
-            pipe = self._client.pipeline(transaction=False)
-            self._add_to_index(pipe, back)
-            await self._run(pipe.execute())
+        await self._list(back)
 
     # --- the entity index -------------------------------------------------------------------
 
@@ -615,9 +605,7 @@ class WindowStore:
         if not self._relist:
             return
         names = sorted(self._relist)
-        pipe = self._client.pipeline(transaction=False)
-        self._add_to_index(pipe, names)
-        await self._run(pipe.execute())
+        await self._list(names)
         self._relist.difference_update(names)
 
     async def shard_members(
@@ -668,15 +656,16 @@ class WindowStore:
             if entity_type in COUNTERS:
                 names.append(index.member((entity_type, entity_id)))
             if len(names) >= 1000:
-                found += await self._add_names(names)
+                found += await self._list(names)
                 names = []
                 if progress is not None:
                     await progress(found)
-        found += await self._add_names(names)
+        found += await self._list(names)
         await self._run(self._client.hset(self._clock_key, "ix", index.VERSION))
         return found
 
-    async def _add_names(self, names: list[str]) -> int:
+    async def _list(self, names: Sequence[str]) -> int:
+        """Add ``names`` to the index in one round trip (none if empty); how many."""
         if names:
             pipe = self._client.pipeline(transaction=False)
             self._add_to_index(pipe, names)
