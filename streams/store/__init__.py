@@ -5,7 +5,8 @@ day (SCORING.md §1), the integer counters of ``models.counting`` as a packed
 row, the latest-value registers and labels, and, per source partition, the
 offset of the last event applied; a state hash keeps the entity's last
 published state, its message seq and the outbox (``lua/*.lua`` document the
-fields).
+fields), its last message deflated in pieces (``messages``) so that the hash stays
+a listpack.
 
 Key layout (cluster-safe: every key of one entity shares one hash tag; ids
 cannot contain ``{`` or ``}``, so no id can reach another entity's slot):
@@ -31,7 +32,8 @@ Exactly-once effect on at-least-once delivery, per batch, in two round trips:
 
 Modules: ``connection`` (the redis client, scripts, error translation: the
 only importer of redis), ``encoding`` (Lua arguments and replies, pure),
-``dedupe`` (the markers' packing, pure), ``window_store`` (the ``WindowStore`` API).
+``dedupe`` (the markers' packing, pure), ``messages`` (the stored weight
+message, pure), ``index`` (the entity index), ``window_store`` (the ``WindowStore`` API).
 """
 
 from streams.store.encoding import STREAM_CODE, PublishedState, Snapshot, day_of

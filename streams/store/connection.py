@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.resources
+import re
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -22,6 +23,7 @@ from streams.settings import RedisSettings
 Client = aioredis.Redis | RedisCluster
 T = TypeVar("T")
 
+INCLUDE = re.compile(r"^-- include: (\w+)$", re.MULTILINE)
 AUTH_HINT = " (set the password in REDIS_URL or VANE_REDIS_PASSWORD, which wins)"
 SCRIPTS = (
     "apply",
@@ -76,6 +78,13 @@ def _without_password(url: str) -> str:
 
 
 def script_text(name: str) -> str:
+    """The script ``lua/<name>.lua``, a line ``-- include: <other>`` replaced by
+    ``lua/<other>.lua`` (a helper several scripts share)."""
+    text = _lua(name)
+    return INCLUDE.sub(lambda m: _lua(m.group(1)), text)
+
+
+def _lua(name: str) -> str:
     return (importlib.resources.files("streams.store") / "lua" / f"{name}.lua").read_text()
 
 

@@ -37,7 +37,7 @@ class PublishedState:
 
     seq: int = 0
     state: dict[str, Any] | None = None  # None: never published
-    pending: bytes | None = None  # committed message not yet marked published
+    pending: bytes | None = None  # set while the committed message is not yet marked published
     pending_since_ms: int | None = None
 
 
@@ -281,11 +281,26 @@ def _totals(names: tuple[str, ...], flat: list[Any]) -> dict[int, dict[str, int]
     }
 
 
+STATE_FIELDS = ("tier", "weight", "boost", "score", "display")
+
+
+def state_text(state: dict[str, Any]) -> bytes:
+    """The state hash's "s": the published state as a JSON array in ``STATE_FIELDS``
+    order (about 30 bytes: it must fit a listpack entry, ``streams.store.messages``)."""
+    return codec.dumps([state.get(name) for name in STATE_FIELDS])
+
+
+def _state(text: bytes) -> dict[str, Any]:
+    """``state_text`` read back; an older Vane stored a JSON object."""
+    value = codec.loads(text)
+    return dict(zip(STATE_FIELDS, value, strict=True)) if isinstance(value, list) else value
+
+
 def _published(fields: list[Any]) -> PublishedState:
     seq, state, pending, since = fields
     return PublishedState(
         seq=int(seq or 0),
-        state=codec.loads(state) if state else None,
+        state=_state(state) if state else None,
         pending=pending or None,
         pending_since_ms=int(since) if since else None,
     )

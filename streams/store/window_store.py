@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
@@ -14,7 +15,7 @@ from streams.errors import ScriptsMissing
 from streams.events import EntityKey, SourcedEvent
 from streams.semantics import counts, too_late
 from streams.settings import RedisSettings
-from streams.store import connection, dedupe, index
+from streams.store import connection, dedupe, encoding, index, messages
 from streams.store.encoding import (
     EntityBatch,
     Preload,
@@ -374,6 +375,14 @@ class WindowStore:
             (entity_type, entity_id)
         ]
 
+    async def committed_message(self, entity_type: str, entity_id: str) -> bytes | None:
+        """The entity's last committed weight message, as published (None: never)."""
+        key = self.state_key(entity_type, entity_id)
+        stored: list[Any] = await self._run(self._client.hmget(key, [*messages.FIELDS, "c"]))
+        pieces = list(itertools.takewhile(bool, stored[:-1]))
+        packed = b"".join(pieces) if pieces else stored[-1]
+        return messages.unpack(packed) if packed else None
+
     @_timed
     async def commit(
         self, commits: Sequence[Commit], owner: str, takeover_ms: int = TAKEOVER_AFTER_MS
@@ -390,8 +399,9 @@ class WindowStore:
         pipe = self._client.pipeline(transaction=False)
         shards = self._index([(c.entity_type, c.entity_id) for c in commits], pipe, takeover_ms)
         for c in commits:
-            args = [str(c.based_on_seq), _json(c.state), c.message, owner]
-            self._evalsha(pipe, "commit", [self.state_key(c.entity_type, c.entity_id)], *args)
+            args = [str(c.based_on_seq), encoding.state_text(c.state), owner]
+            key = self.state_key(c.entity_type, c.entity_id)
+            self._evalsha(pipe, "commit", [key], *args, *messages.pack(c.message))
         replies = await self._run(pipe.execute())
         return [int(r) for r in replies[shards:]]
 
@@ -409,7 +419,7 @@ class WindowStore:
             self._evalsha(pipe, "published", keys, str(seq), owner)
         replies = await self._run(pipe.execute())
         return [
-            Sent(key, seq, bool(r[0]), int(r[1]), r[2] or None)
+            Sent(key, seq, bool(r[0]), int(r[1]), messages.unpack(r[2]) if r[2] else None)
             for (key, seq), r in zip(published, replies, strict=True)
         ]
 
@@ -738,13 +748,7 @@ def _claim(reply: list[Any]) -> Claim:
         return Claim(action, wait_ms=int(reply[1]))
     if action == "done":
         return Claim(action)
-    return Claim(action, int(reply[1]), reply[2] or None)
-
-
-def _json(state: dict[str, Any]) -> bytes:
-    from streams import codec
-
-    return codec.dumps(state)
+    return Claim(action, int(reply[1]), messages.unpack(reply[2]) if reply[2] else None)
 
 
 def _max_opt(a: int | None, b: int | None) -> int | None:

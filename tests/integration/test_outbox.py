@@ -132,7 +132,7 @@ async def _commit_next(handle: StoreHandle, rescorer: Rescorer) -> int:
     store = await handle.get()
     commits, sends = [], []
     async for key in store.entities():
-        raw = await store._client.hget(store.state_key(*key), "c")
+        raw = await store.committed_message(*key)
         if raw is None or await _pending(store, key):
             continue
         last = codec.loads(raw)

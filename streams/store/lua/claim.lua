@@ -11,6 +11,7 @@
 --                              committed message (a stale copy may have landed last);
 --   {"wait", ms}               an entry or a re-check is not due yet: ask again in ms;
 --   {"done"}                   nothing to do.
+-- include: message
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local q = redis.call("HGET", KEYS[1], "q") or "0"
@@ -20,9 +21,9 @@ if p then
   local age = now - tonumber(redis.call("HGET", KEYS[1], "pt") or "0")
   if age < tonumber(ARGV[2]) then return {"wait", tonumber(ARGV[2]) - age} end
   redis.call("HSET", KEYS[1], "w", ARGV[1], "pt", now, "rc", now + tonumber(ARGV[3]))
-  return {"take", q, p}
+  return {"take", q, message()}
 end
 if rc == 0 then return {"done"} end
 if now < rc then return {"wait", rc - now} end
 redis.call("HDEL", KEYS[1], "rc")
-return {"recheck", q, redis.call("HGET", KEYS[1], "c") or false}
+return {"recheck", q, message()}

@@ -8,6 +8,7 @@
 -- Returns {cleared (1/0), current seq, the current committed message if its seq is
 -- higher than the one sent (else false)}: the sender then re-sends that message, so
 -- that whatever stale copy just landed is followed by the current state.
+-- include: message
 local q = tonumber(redis.call("HGET", KEYS[1], "q") or "0")
 local sent = tonumber(ARGV[1])
 local cleared = 0
@@ -20,6 +21,6 @@ if q == sent and redis.call("HEXISTS", KEYS[1], "p") == 1 then
 end
 local current = false
 if q > sent then
-  current = redis.call("HGET", KEYS[1], "c") or redis.call("HGET", KEYS[1], "p")
+  current = message()
 end
 return {cleared, q, current}
