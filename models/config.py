@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from types import MappingProxyType
 
@@ -140,9 +140,10 @@ class ModelConfig:
     new_entity_boost: NewEntityBoost | None
     boost: RiverBoost | None
 
-    @property
-    def total_weight(self) -> float:
-        return sum(indicator.weight for indicator in self.indicators)
+    total_weight: float = field(init=False)  # the indicators' weights summed
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total_weight", sum(i.weight for i in self.indicators))
 
     def indicator(self, name: str) -> Indicator:
         for indicator in self.indicators:

@@ -12,7 +12,7 @@ the category is not among the product's counters, so the caller must know it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from models.config import ModelConfig, Penalty, Window
 from models.errors import ModelInputError
@@ -29,9 +29,8 @@ from models.result import IndicatorResult, Score, display_value
 from models.windows import EntityWindows
 
 
-@dataclass(frozen=True, slots=True)
-class _Measure:
-    """What one indicator reads from the windows, before weighing."""
+class _Measure(NamedTuple):
+    """What one indicator reads from the windows, before weighing (a tuple: cheap)."""
 
     x: float | None
     n: float | None
@@ -44,8 +43,7 @@ class _Measure:
     unit: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class _Inputs:
+class _Inputs(NamedTuple):
     windows: EntityWindows
     window_days: int
     m: float
@@ -98,9 +96,23 @@ def score_value(
     key = _key(config, windows, category)
     if key in _VALUES:
         return _VALUES[key]
-    value = score(config, windows, category=category).value
+    value = _value(config, windows, category)
     _keep(key, value)
     return value
+
+
+def _value(
+    config: ModelConfig, windows: EntityWindows, category: EntityWindows | None
+) -> float | None:
+    """``score(...).value`` without the breakdown's objects: the same sums, in the
+    same order, so the same float (``tests/unit/models/test_reference.py``)."""
+    days = window_days(config.window, windows)
+    if windows.total(config.window.paid_counter, days) < config.min_paid:
+        return None
+    inputs = _Inputs(windows, days, config.m, category)
+    total = config.total_weight
+    before = sum(i.weight * _measure(i, inputs).sub for i in config.indicators) / total
+    return _clamp(before - penalty_points(config.penalty, windows), 0.0, 100.0)
 
 
 def remember(
@@ -118,7 +130,7 @@ def _key(
     config: ModelConfig, windows: EntityWindows, category: EntityWindows | None
 ) -> tuple[object, ...]:
     _CONFIGS.setdefault(id(config), config)
-    own = tuple(x for h, t in windows.totals.items() for x in (h, *t.items()))
+    own = tuple([(h, tuple(t.items())) for h, t in windows.totals.items()])
     regs = tuple(windows.latest_values.items())
     if category is None:
         return (id(config), own, regs)
@@ -126,7 +138,7 @@ def _key(
         id(config),
         own,
         regs,
-        tuple(x for h, t in category.totals.items() for x in (h, *t.items())),
+        tuple([(h, tuple(t.items())) for h, t in category.totals.items()]),
     )
 
 

@@ -23,9 +23,11 @@ and if so re-sends that one: the last message per key is the current state
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from models import Decision, ModelConfig
@@ -92,14 +94,17 @@ class Rescorer:
         as_of_ms: int,
         *,
         patient: bool = False,
+        known: dict[EntityKey, Snapshot] | None = None,
     ) -> int:
         """Re-score the scored entities among ``snapshots``; return messages published.
 
         ``patient`` (the sweep) waits out outbox entries of other workers instead of
-        leaving those entities to a later pass.
+        leaving those entities to a later pass. ``known``: category snapshots read
+        before, as of the same day, to use instead of reading them again; those read
+        here are added to it (the sweep keeps one for a few seconds).
         """
         todo = {k: s for k, s in snapshots.items() if k[0] in self._models}
-        categories = await self._categories(todo, snapshots)
+        categories = await self._categories(todo, snapshots, known)
         published, attempt = 0, 0
         while todo:
             published += await self._flush_abandoned(todo)
@@ -115,14 +120,20 @@ class Rescorer:
         return published
 
     async def _categories(
-        self, todo: Mapping[EntityKey, Snapshot], known: Mapping[EntityKey, Snapshot]
+        self,
+        todo: Mapping[EntityKey, Snapshot],
+        given: Mapping[EntityKey, Snapshot],
+        known: dict[EntityKey, Snapshot] | None,
     ) -> dict[EntityKey, EntityWindows]:
         wanted = {c for k, s in todo.items() if (c := category_key(k[0], s.labels)) is not None}
-        missing = [k for k in wanted if k not in known]
+        found = {**(known or {}), **given}
+        missing = [k for k in wanted if k not in found]
         as_of = _as_of_day(todo)
-        found = dict(known)
         if missing and as_of is not None:
-            found.update(await self._store.retrying(lambda st: st.snapshots(missing, as_of)))
+            read = await self._store.retrying(lambda st: st.snapshots(missing, as_of))
+            found.update(read)
+            if known is not None:
+                known.update(read)
         return {k: found[k].windows for k in wanted if k in found}
 
     async def _decide_and_publish(
@@ -132,11 +143,12 @@ class Rescorer:
         causes: Mapping[EntityKey, str] | str,
         as_of_ms: int,
     ) -> list[EntityKey]:
-        decided = [
-            d
-            for key, snap in todo.items()
-            if (d := self._decide(key, snap, categories, _cause(causes, key), as_of_ms))
-        ]
+        with collection_paused():
+            decided = [
+                d
+                for key, snap in todo.items()
+                if (d := self._decide(key, snap, categories, _cause(causes, key), as_of_ms))
+            ]
         if not decided:
             return []
         commits = [d.commit for d in decided]
@@ -248,6 +260,24 @@ class Rescorer:
 
     def _count(self, entity_type: str, before: str, after: str) -> None:
         self._metrics.weight_updates.labels(entity_type, before, after).inc()
+
+
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (it is enabled again after).
+
+    Deciding a batch allocates many small objects that live until the batch is
+    decided, and Python's collector walked them again and again: about a third of
+    the sweep's CPU (docs/performance.md). The block must not await: then no other
+    task runs, and allocates, while it lasts; what it leaves is collected after."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _pause(attempt: int) -> float:

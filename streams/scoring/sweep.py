@@ -23,18 +23,20 @@ sweep lease (a SCAN of the keyspace; the only one).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
 import uuid
 import zlib
+from collections.abc import AsyncIterator
 
 from streams.errors import Interrupted, StoreError
-from streams.events import day_text
+from streams.events import EntityKey, day_text
 from streams.metrics import Metrics
 from streams.scoring.rescorer import Rescorer
 from streams.scoring.weights import DAY_CLOSE
-from streams.store import WindowStore, index
+from streams.store import Snapshot, WindowStore, index
 from streams.store.handle import StoreHandle
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,24 @@ log = logging.getLogger(__name__)
 CHUNK = 500
 LEASE_MS = 30_000
 GROUP = 8  # shards taken at a time: a sweep of few entities is a few round trips
+CATEGORIES_FOR_S = 5.0  # a sweep re-reads category snapshots this often
+
+
+class _Categories:
+    """Category snapshots a sweep read, kept for ``CATEGORIES_FOR_S`` seconds.
+
+    A product is scored beside its category's windows as read at about the time
+    it is swept; reading them once per few seconds instead of once per chunk
+    changes only that time (no sweep ever sees a category of another day)."""
+
+    def __init__(self) -> None:
+        self._known: dict[EntityKey, Snapshot] = {}
+        self._since = time.monotonic()
+
+    def fresh(self) -> dict[EntityKey, Snapshot]:
+        if time.monotonic() - self._since > CATEGORIES_FOR_S:
+            self._known, self._since = {}, time.monotonic()
+        return self._known
 
 
 class LeaseLost(Exception):
@@ -131,21 +151,60 @@ class DayCloseSweeper:
     async def _sweep(
         self, store: WindowStore, shards: list[int], day: int, stream_time_ms: int
     ) -> tuple[int, int]:
-        """Re-score the entities of ``shards``; (entities re-scored, updates published)."""
+        """Re-score the entities of ``shards``; (entities re-scored, updates published).
+
+        The next chunk's snapshots are read while this one is scored (Redis works
+        while Python decides), and category snapshots are read once per
+        ``CATEGORIES_FOR_S`` (many products share a category)."""
         entities = published = 0
+        categories = _Categories()
+        reads: list[asyncio.Future[dict[EntityKey, Snapshot]]] = []  # this chunk's, the next's
+        try:
+            chunks: AsyncIterator[list[EntityKey]] | None = self._chunks(store, shards)
+            while reads or chunks is not None:
+                keys = None if chunks is None else await anext(chunks, None)
+                if keys is not None:
+                    reads.append(asyncio.ensure_future(store.sweep_snapshots(keys, day)))
+                    if len(reads) < 2:
+                        continue  # start reading the next chunk before scoring this one
+                else:
+                    chunks = None
+                    if not reads:
+                        break
+                snapshots = await reads.pop(0)
+                published += await self._score(snapshots, categories, stream_time_ms)
+                entities += len(snapshots)
+                await self._renew(store, shards)
+        finally:
+            for read in reads:
+                read.cancel()
+                with contextlib.suppress(BaseException):
+                    await read
+        return entities, published
+
+    async def _chunks(
+        self, store: WindowStore, shards: list[int]
+    ) -> AsyncIterator[list[EntityKey]]:
+        """The scored members of ``shards``, ``chunk`` at a time."""
         scored = self._rescorer.scored_types
         async for page in store.shard_members(shards, self._chunk):
             for start in range(0, len(page), self._chunk):
                 keys = [k for k in page[start : start + self._chunk] if k[0] in scored]
-                snapshots = await store.sweep_snapshots(keys, day)
-                published += await self._rescorer.rescore(
-                    snapshots, DAY_CLOSE, stream_time_ms, patient=True
-                )
-                entities += len(snapshots)
-                self._metrics.sweep_entities.inc(len(snapshots))
-                if not await store.renew_shards(self._owner, self._lease_ms, shards):
-                    raise LeaseLost
-        return entities, published
+                if keys:
+                    yield keys
+
+    async def _score(
+        self, snapshots: dict[EntityKey, Snapshot], categories: _Categories, stream_time_ms: int
+    ) -> int:
+        published = await self._rescorer.rescore(
+            snapshots, DAY_CLOSE, stream_time_ms, patient=True, known=categories.fresh()
+        )
+        self._metrics.sweep_entities.inc(len(snapshots))
+        return published
+
+    async def _renew(self, store: WindowStore, shards: list[int]) -> None:
+        if not await store.renew_shards(self._owner, self._lease_ms, shards):
+            raise LeaseLost
 
     async def _release(self, store: WindowStore, shards: list[int]) -> None:
         """Let go of the leases of a sweep that stopped (they expire anyway)."""

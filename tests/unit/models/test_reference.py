@@ -9,13 +9,23 @@ d - 1, and today's registers.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models import EntityWindows, ModelInputError, Reference, decide, load_models, reference
-from models.evaluate import score
+from models import (
+    EntityWindows,
+    ModelInputError,
+    Reference,
+    decide,
+    evaluate,
+    load_models,
+    reference,
+)
+from models.counting import COUNTERS
+from models.evaluate import score, score_value
 from tests.unit.models import test_creator, test_product, test_shop
 from tests.unit.models.build import CREATOR, DAY, PRODUCT, SHOP, creator, product, shop
 
@@ -267,3 +277,37 @@ def test_a_remembered_reference_is_the_score_of_yesterday(
         got = reference(config, w)
         assert (None if got is None else got.score) == fresh
         decide(config, w)  # remembers today's score: tomorrow's R for the same windows
+
+
+_COUNT = st.one_of(st.integers(0, 40), st.integers(0, 10**7))
+_ANY_ROW = st.dictionaries(st.sampled_from(sorted(set().union(*COUNTERS.values()))), _COUNT)
+
+
+@given(
+    entity_type=st.sampled_from(["shop", "product", "creator"]),
+    rows=st.dictionaries(st.integers(0, 95), _ANY_ROW, max_size=15),
+    category=st.dictionaries(st.integers(0, 95), _ANY_ROW, max_size=5),
+    registers=st.fixed_dictionaries({}, optional={"listing_quality": st.integers(0, 100)}),
+)
+def test_a_score_value_is_the_score_s_value(
+    entity_type: str,
+    rows: dict[int, dict[str, int]],
+    category: dict[int, dict[str, int]],
+    registers: dict[str, int],
+) -> None:
+    """``score_value`` (R's path: no breakdown objects) gives the very float ``score`` does."""
+    config, today = load_models()[entity_type], 20_300
+    names = COUNTERS[entity_type]
+    days = {today - d: {k: v for k, v in r.items() if k in names} for d, r in rows.items()}
+    w = EntityWindows.from_days(entity_type, "e1", today, days)
+    if entity_type == "product":
+        w = replace(w, latest_values=registers)
+    cat = None
+    if entity_type == "product":
+        cat_days = {
+            today - d: {k: v for k, v in r.items() if k in COUNTERS["category"]}
+            for d, r in category.items()
+        }
+        cat = EntityWindows.from_days("category", "c1", today, cat_days)
+    evaluate._VALUES.clear()  # a miss: computed, not remembered
+    assert score_value(config, w, category=cat) == score(config, w, category=cat).value
