@@ -214,6 +214,13 @@ class WorkerSettings:
     lag_interval_s: float = field(default=2.0, metadata=_env(_positive_float))
     lag_window: int = field(default=10, metadata=_env(_positive_int))
     lag_stop_after_s: float = field(default=120.0, metadata=_env(_positive_float))
+    # The outbox (docs/reliability.md): an entry not marked published this long after its
+    # commit (Redis TIME) is taken over by whichever worker looks; the current message of a
+    # taken-over entity is re-sent once more this long after the takeover age; every worker
+    # looks for such entries this often. The takeover age must exceed a healthy send.
+    outbox_takeover_s: float = field(default=10.0, metadata=_env(_positive_float))
+    outbox_recheck_s: float = field(default=60.0, metadata=_env(_positive_float))
+    outbox_scan_s: float = field(default=2.0, metadata=_env(_positive_float))
 
 
 _SECTIONS = {

@@ -51,7 +51,16 @@ def build(settings: Settings) -> Worker:
     metrics = Metrics()
     models = load_models()
     store = StoreHandle(settings.redis, metrics, stopping=lambda: _stopping(app))
-    rescorer = Rescorer(store, topics.weights, metrics, models)
+    takeover_ms = round(settings.worker.outbox_takeover_s * 1000)
+    recheck_ms = takeover_ms + round(settings.worker.outbox_recheck_s * 1000)
+    rescorer = Rescorer(
+        store,
+        topics.weights,
+        metrics,
+        models,
+        takeover_after_ms=takeover_ms,
+        recheck_after_ms=recheck_ms,
+    )
     stage = ScoringStage(store, rescorer, metrics)
     intake = Intake(
         sink=stage,
@@ -63,7 +72,7 @@ def build(settings: Settings) -> Worker:
     )
     intake_agents.register(app, topics, intake, settings.worker, metrics, store.stopping)
     day_close.register(app, DayCloseSweeper(store, rescorer, metrics))
-    outbox_scan.register(app, OutboxScanner(store, rescorer))
+    outbox_scan.register(app, OutboxScanner(store, rescorer), settings.worker.outbox_scan_s)
     web.register(app, metrics, store, models)
     health.register(app, settings, metrics, topics, store)
     lag_sampler.register(app, settings, metrics, topics)

@@ -38,12 +38,13 @@ def command(file: str, out: str, updates: str | None, batch_size: int) -> None:
     Same rules as the stream: duplicates (same event_id) count once, events too
     late for any window are dropped, malformed lines are reported with their
     line number and skipped (the stream sends those to the dead-letter topic).
+    Exits 1 when every line was rejected (nothing was scored).
     """
     started = time.monotonic()
     backfill = Backfill(load_models())
-    rejected = [0]
+    rejected, accepted = [0], [0]
     with jsonl.open_lines(file) as lines:
-        backfill.feed(_events(lines, rejected), batch_size=batch_size)
+        backfill.feed(_events(lines, rejected, accepted), batch_size=batch_size)
     backfill.finish()
     count = jsonl.write_lines(out, backfill.snapshot()) if backfill.stream_time_ms else 0
     if updates:
@@ -54,13 +55,21 @@ def command(file: str, out: str, updates: str | None, batch_size: int) -> None:
         f"{backfill.too_late} too late, {len(backfill.updates)} weight updates",
         err=True,
     )
+    if rejected[0] and not accepted[0]:
+        raise click.ClickException(
+            f"{file}: all {rejected[0]} lines were rejected: nothing scored"
+        )
 
 
-def _events(lines: Iterator[tuple[int, bytes]], rejected: list[int]) -> Iterator[Event]:
+def _events(
+    lines: Iterator[tuple[int, bytes]], rejected: list[int], accepted: list[int]
+) -> Iterator[Event]:
     names = {s: s.value for s in Stream}
     for number, line in lines:
         try:
-            yield parse(route(line, names).stream, line)
+            event = parse(route(line, names).stream, line)
+            accepted[0] += 1
+            yield event
         except (Unroutable, MalformedEvent) as exc:
             rejected[0] += 1
             click.echo(f"line {number}: {exc} (skipped)", err=True)

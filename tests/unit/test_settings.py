@@ -40,6 +40,9 @@ def test_defaults_match_the_documented_topic_names() -> None:
         ({"VANE_TOPIC_PARTITIONS": "12"}, "topics", "partitions", 12),
         ({"VANE_WEB_PORT": "8080"}, "worker", "web_port", 8080),
         ({"VANE_DATA_DIR": "/tmp/x"}, "worker", "data_dir", Path("/tmp/x")),
+        ({"VANE_OUTBOX_TAKEOVER_S": "3.5"}, "worker", "outbox_takeover_s", 3.5),
+        ({"VANE_OUTBOX_RECHECK_S": "30"}, "worker", "outbox_recheck_s", 30.0),
+        ({"VANE_OUTBOX_SCAN_S": "0.5"}, "worker", "outbox_scan_s", 0.5),
     ],
 )
 def test_environment_overrides(
@@ -58,6 +61,7 @@ def test_environment_overrides(
         ("VANE_WEB_PORT", "70000"),
         ("VANE_REDIS_URL", "http://example"),
         ("VANE_KAFKA_SSL_CAFILE", "/no/such/ca.pem"),
+        ("VANE_OUTBOX_TAKEOVER_S", "0"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, raw: str) -> None:

@@ -114,12 +114,23 @@ local function encode(vals, count)
   return table.concat(parts)
 end
 
+-- Is a after b in byte order (Python's order of the ids)? Lua's ">" on strings
+-- follows the server's LC_COLLATE locale (strcoll), which need not be bytewise.
+local function bytes_after(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x > y end
+  end
+  return #a > #b
+end
+
 -- Is (ts, eid) later than the entry "<ts>|<event_id>|<value>"? ts as decimal strings.
 local function newer(old, ts, eid)
   if not old then return true end
   local ots, oeid = string.match(old, "^(%d+)|([^|]*)|")
   local t, o = tonumber(ts), tonumber(ots)
-  return t > o or (t == o and eid > oeid)
+  return t > o or (t == o and bytes_after(eid, oeid))
 end
 
 -- Fields read once and written once at the end (a batch touches a row many times).

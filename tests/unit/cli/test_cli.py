@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from streams import codec
 from streams.cli.worker import web_address
 from streams.settings import WorkerSettings
+from tests.samples import sample
 
 EXISTING = str(Path(__file__))
 
@@ -85,6 +87,20 @@ def test_a_truncated_gzip_names_the_cause(tmp_path: Path) -> None:
     cut.write_bytes(whole[: len(whole) // 2])
     assert_one_line(vane("score-file", str(cut)), 1, f"{cut}: truncated")
     assert_one_line(vane("replay", str(cut)), 1, f"{cut}: truncated")
+
+
+def test_score_file_fails_when_every_line_is_rejected(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "order.paid"}\nnot json\n')
+    result = vane("score-file", str(bad))
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[:2] == [line for line in lines if line.startswith("line ")]
+    assert lines[-1] == f"vane: error: {bad}: all 2 lines were rejected: nothing scored"
+    assert "Traceback" not in result.stderr
+    good = tmp_path / "good.jsonl"
+    good.write_bytes(bad.read_bytes() + codec.dumps(sample("order.paid")) + b"\n")
+    assert vane("score-file", str(good), "--out", str(tmp_path / "s.jsonl")).returncode == 0
 
 
 @pytest.fixture
