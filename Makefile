@@ -57,7 +57,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP) kafka ## streams/devtools/benchmark, Vane and its Quix peer on Tansu and Apache Kafka, 1M entities (~20 min): bench-results/latest.{json,png}
+bench: $(BENCH_STAMP) kafka ## streams/devtools/benchmark, Vane and its Quix peer on Tansu and Apache Kafka, 1M entities (15-20 min): bench-results/latest.{json,png}
 	$(BIN)/vane bench --out bench-results
 
 clean: ## Remove the venv and caches
