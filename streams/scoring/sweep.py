@@ -29,7 +29,7 @@ import logging
 import time
 import uuid
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from streams.errors import Interrupted, StoreError
 from streams.events import EntityKey, day_text
@@ -159,12 +159,14 @@ class DayCloseSweeper:
         entities = published = 0
         categories = _Categories()
         reads: list[asyncio.Future[dict[EntityKey, Snapshot]]] = []  # this chunk's, the next's
+        members = self._chunks(store, shards)
+        chunks: AsyncIterator[list[EntityKey]] | None = members
         try:
-            chunks: AsyncIterator[list[EntityKey]] | None = self._chunks(store, shards)
             while reads or chunks is not None:
                 keys = None if chunks is None else await anext(chunks, None)
                 if keys is not None:
                     reads.append(asyncio.ensure_future(store.sweep_snapshots(keys, day)))
+                    await asyncio.sleep(0)  # let the read send its pipeline before we decide
                     if len(reads) < 2:
                         continue  # start reading the next chunk before scoring this one
                 else:
@@ -180,11 +182,12 @@ class DayCloseSweeper:
                 read.cancel()
                 with contextlib.suppress(BaseException):
                     await read
+            await members.aclose()
         return entities, published
 
     async def _chunks(
         self, store: WindowStore, shards: list[int]
-    ) -> AsyncIterator[list[EntityKey]]:
+    ) -> AsyncGenerator[list[EntityKey], None]:
         """The scored members of ``shards``, ``chunk`` at a time."""
         scored = self._rescorer.scored_types
         async for page in store.shard_members(shards, self._chunk):
