@@ -29,7 +29,7 @@ import logging
 import time
 import uuid
 import zlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 
 from streams.errors import Interrupted, StoreError
 from streams.events import EntityKey, day_text
@@ -159,24 +159,23 @@ class DayCloseSweeper:
         entities = published = 0
         categories = _Categories()
         reads: list[asyncio.Future[dict[EntityKey, Snapshot]]] = []  # this chunk's, the next's
+
+        async def score_oldest() -> None:
+            nonlocal entities, published
+            snapshots = await reads.pop(0)
+            published += await self._score(snapshots, categories, stream_time_ms)
+            entities += len(snapshots)
+            await self._renew(store, shards)
+
         members = self._chunks(store, shards)
-        chunks: AsyncIterator[list[EntityKey]] | None = members
         try:
-            while reads or chunks is not None:
-                keys = None if chunks is None else await anext(chunks, None)
-                if keys is not None:
-                    reads.append(asyncio.ensure_future(store.sweep_snapshots(keys, day)))
-                    await asyncio.sleep(0)  # let the read send its pipeline before we decide
-                    if len(reads) < 2:
-                        continue  # start reading the next chunk before scoring this one
-                else:
-                    chunks = None
-                    if not reads:
-                        break
-                snapshots = await reads.pop(0)
-                published += await self._score(snapshots, categories, stream_time_ms)
-                entities += len(snapshots)
-                await self._renew(store, shards)
+            async for keys in members:
+                reads.append(asyncio.ensure_future(store.sweep_snapshots(keys, day)))
+                await asyncio.sleep(0)  # let the read send its pipeline before we decide
+                if len(reads) == 2:  # the next chunk is being read: score this one
+                    await score_oldest()
+            while reads:
+                await score_oldest()
         finally:
             for read in reads:
                 read.cancel()
