@@ -83,8 +83,9 @@ def build(settings: Settings) -> Worker:
 async def _freeze_startup() -> None:
     """Once the worker runs: move everything startup made (modules, the app, Faust's and
     aiokafka's state) out of the cyclic collector's reach. It lives for the process
-    anyway, and every full collection walked all of it again: a third less
-    collector time in the sweep (docs/performance.md, "Hot path, part 3")."""
+    anyway, and every full collection walked all of it again (in process, a 20k-entity
+    sweep's full collections took 0.15 s frozen against 0.43 s: docs/performance.md,
+    "Hot path, part 3")."""
     gc.freeze()
     log.info("%d startup objects kept out of the cyclic collector", gc.get_freeze_count())
 

@@ -267,9 +267,10 @@ def collection_paused() -> Iterator[None]:
     """No cyclic garbage collection inside the block (it is enabled again after).
 
     Deciding a batch allocates many small objects that live until the batch is
-    decided, and Python's collector walked them again and again: about a third of
-    the sweep's CPU (docs/performance.md). The block must not await: then no other
-    task runs, and allocates, while it lasts; what it leaves is collected after."""
+    decided, and Python's collector walked them again and again: about a fifth of
+    a sweep's time in process (docs/performance.md, "Hot path, part 3"). The block
+    must not await: then no other task runs, and allocates, while it lasts; what it
+    leaves is collected after."""
     if not gc.isenabled():
         yield
         return
