@@ -17,7 +17,15 @@ from models.config import ModelConfig, load_model, load_models, parse_model
 from models.errors import ModelConfigError, ModelError, ModelInputError
 from models.evaluate import score
 from models.result import IndicatorResult, Score, round_half_even, shrinkage_note
-from models.state import Decision, EntityState, decide, entity_state, reference, unseen
+from models.state import (
+    Decision,
+    EntityState,
+    decide,
+    decide_if_changed,
+    entity_state,
+    reference,
+    unseen,
+)
 from models.tiers import Reference, plain_band, tier_against, tier_of, tier_sentence
 from models.windows import EntityWindows
 
@@ -34,6 +42,7 @@ __all__ = [
     "Score",
     "boost",
     "decide",
+    "decide_if_changed",
     "entity_state",
     "load_model",
     "load_models",

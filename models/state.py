@@ -5,6 +5,8 @@
         publish(d.state, previous=d.previous, reference=d.reference, reasons=d.score.reasons())
     store(d.state)
 
+    d = decide_if_changed(shop, windows, previous=stored_state)   # None: nothing to publish
+
 The tier depends on the events alone (SCORING.md §7, v2): today's score and
 the reference R, the plain band of the score as of the previous day, which
 ``decide`` computes from the windows' previous totals. ``previous`` only says
@@ -21,7 +23,7 @@ from models.boosts import NO_BOOST, boost, weight
 from models.config import ModelConfig
 from models.evaluate import remember, score, score_value
 from models.result import Score
-from models.tiers import Reference, plain_band, tier_of
+from models.tiers import Reference, plain_band, tier_against, tier_of, tier_weight
 from models.windows import EntityWindows
 
 
@@ -116,3 +118,31 @@ def decide(
     ref = reference(config, windows, category)
     state = entity_state(config, fresh, windows, ref)
     return Decision(fresh, state, unseen(config) if previous is None else previous, ref)
+
+
+def decide_if_changed(
+    config: ModelConfig,
+    windows: EntityWindows,
+    previous: EntityState | None = None,
+    *,
+    category: EntityWindows | None = None,
+) -> Decision | None:
+    """``decide(...)`` when tier, weight or boost change, else None (nothing to publish).
+
+    Most re-scores change nothing: this takes the published fields from the score's
+    value alone (``score_value``, the same float as ``score(...).value``) and builds
+    the score with its breakdown only for a decision that changes them. A NEW entity
+    of a model with a new-entity boost takes the full path: the boost's guard reads
+    the breakdown. ``tests/unit/models/test_state.py`` holds the two paths equal.
+    """
+    value = score_value(config, windows, category=category)  # also tomorrow's R, most likely
+    ref = reference(config, windows, category)
+    tier = tier_against(config.tiers, value, None if ref is None else ref.tier)
+    if tier == config.tiers.unrated and config.new_entity_boost is not None:
+        full = decide(config, windows, previous, category=category)
+        return full if full.changed else None
+    before = unseen(config) if previous is None else previous
+    now = (tier, tier_weight(config.tiers, tier), boost(config, windows, tier))
+    if now == before.published:
+        return None
+    return decide(config, windows, previous, category=category)

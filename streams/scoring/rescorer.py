@@ -172,8 +172,10 @@ class Rescorer:
         config = self._models[key[0]]
         category_of = category_key(key[0], snap.labels)
         category = None if category_of is None else categories.get(category_of)
-        decision = weights.redecide(config, snap.windows, snap.published.state, category)
-        if not decision.changed:
+        decision = weights.redecide_if_changed(
+            config, snap.windows, snap.published.state, category
+        )
+        if decision is None:
             return None
         seq = snap.published.seq + 1
         message = weights.build(decision, config, seq=seq, as_of_ms=as_of_ms, cause=cause)

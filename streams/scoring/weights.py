@@ -26,6 +26,7 @@ from models import (
     ModelConfig,
     Reference,
     decide,
+    decide_if_changed,
     round_half_even,
 )
 from models.state import unseen
@@ -77,6 +78,17 @@ def redecide(
     """Score an entity again against its stored published state (None: never published)."""
     previous = None if stored is None else stored_state(config, stored)
     return decide(config, windows, previous, category=category)
+
+
+def redecide_if_changed(
+    config: ModelConfig,
+    windows: EntityWindows,
+    stored: dict[str, Any] | None,
+    category: EntityWindows | None,
+) -> Decision | None:
+    """``redecide`` when it changes tier, weight or boost, else None (``decide_if_changed``)."""
+    previous = None if stored is None else stored_state(config, stored)
+    return decide_if_changed(config, windows, previous, category=category)
 
 
 def build(
