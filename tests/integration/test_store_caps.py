@@ -59,7 +59,10 @@ def _events() -> list[Event]:
     return [parse(stream, codec.dumps(body)) for stream, body in out]
 
 
-async def _store_windows(url: str, events: list[Event], as_of: int) -> dict[Any, EntityWindows]:
+async def _store_windows(
+    url: str, events: list[Event], days: tuple[int, ...]
+) -> dict[Any, EntityWindows]:
+    """Each entity's windows as of each of ``days``: (key, day) -> windows."""
     prefix = f"t{uuid.uuid4().hex[:12]}"
     store = await WindowStore.connect(RedisSettings(url=Secret(url), key_prefix=prefix))
     try:
@@ -67,7 +70,9 @@ async def _store_windows(url: str, events: list[Event], as_of: int) -> dict[Any,
         for start in range(0, len(sourced), 1000):
             result = await store.apply(sourced[start : start + 1000])
             assert result.too_late == []
-        return {key: (await store.read(*key, as_of)).windows for key in ENTITIES}
+        return {
+            (key, day): (await store.read(*key, day)).windows for key in ENTITIES for day in days
+        }
     finally:
         await store.close()
         client: Any = aioredis.Redis.from_url(url)
@@ -88,12 +93,19 @@ def test_a_busy_entity_at_the_caps_saturates_the_same_in_store_and_backfill(
     models = load_models()
     backfill = Backfill(models)
     backfill.feed(events, batch_size=1000)
-    got = asyncio.run(_store_windows(store_redis, events, as_of))
+    # as of the last day the store reads its running sums; as of the day after, every row
+    # (apply.lua keeps sums as of one day): both paths must saturate alike
+    days = (as_of, as_of + 1)
+    stored = asyncio.run(_store_windows(store_redis, events, days))
 
     for key in ENTITIES:
-        want = backfill.windows(key, as_of)
-        assert _nonzero(got[key].totals) == _nonzero(want.totals), key
-        assert _nonzero(got[key].previous_totals) == _nonzero(want.previous_totals), key
+        for day in days:
+            want = backfill.windows(key, day)
+            assert _nonzero(stored[key, day].totals) == _nonzero(want.totals), (key, day)
+            previous = stored[key, day].previous_totals
+            assert _nonzero(previous) == _nonzero(want.previous_totals), (key, day)
+    assert stored[("shop", "s1"), as_of + 1].total("merchant_handling_ms", 90) == SUM_CAP
+    got = {key: stored[key, as_of] for key in ENTITIES}
     shop = got[("shop", "s1")]
     handling_ms = [
         e.body["ts"] - e.body["requested_at"] for e in events if e.stream is Stream.REFUNDS

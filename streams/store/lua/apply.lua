@@ -306,10 +306,15 @@ if need_all then
   -- keep sums as of asof for the calls after this one.
   local all = redis.call("HGETALL", key)
   local oldest, count = nil, 0
-  local fresh = {}
+  -- Each row is added once, to the band of the shortest horizon whose window holds it
+  -- (the windows are nested), and a window's total is the sum of its bands. Rows are
+  -- in [0, cap] and a window holds at most 91 of them, so plain additions are exact
+  -- while below cap (doubles are exact up to 2^53) and never fall back below it after:
+  -- the total clamped at cap is what saturating every addition gives.
+  local tband, pband, today = {}, {}, nil
   for h = 1, H do
-    fresh[h] = {}
-    for i = 1, n do fresh[h][i] = 0 end
+    tband[h], pband[h] = {}, {}
+    for c = 1, n do tband[h][c], pband[h][c] = 0, 0 end
   end
   for i = 1, #all, 2 do
     local day = tonumber(all[i])
@@ -321,19 +326,40 @@ if need_all then
         if day <= asof then
           count = count + 1
           local vals = decode(all[i + 1])
-          for h = 1, H do
-            if day > asof - hz[h] then
-              for c = 1, n do totals[h][c] = add(totals[h][c], vals[c]) end
-              if day < asof then
-                for c = 1, n do fresh[h][c] = add(fresh[h][c], vals[c]) end
+          local age = asof - day
+          if age == 0 then
+            today = vals
+          else
+            for h = 1, H do  -- as of asof: days (asof - hz[h], asof]
+              if age < hz[h] then
+                local b = tband[h]
+                for c = 1, n do b[c] = b[c] + vals[c] end
+                break
               end
             end
-            if day < asof and day >= asof - hz[h] then
-              for c = 1, n do prev[h][c] = add(prev[h][c], vals[c]) end
+            for h = 1, H do  -- as of asof - 1: days (asof - 1 - hz[h], asof - 1]
+              if age <= hz[h] then
+                local b = pband[h]
+                for c = 1, n do b[c] = b[c] + vals[c] end
+                break
+              end
             end
           end
         end
       end
+    end
+  end
+  local fresh = {}  -- the running sums as of asof: every row of a window but asof's own
+  local run_t, run_p = {}, {}
+  for c = 1, n do run_t[c], run_p[c] = 0, 0 end
+  for h = 1, H do
+    fresh[h] = {}
+    for c = 1, n do
+      run_t[c] = run_t[c] + tband[h][c]
+      run_p[c] = run_p[c] + pband[h][c]
+      fresh[h][c] = math.min(run_t[c], cap)
+      totals[h][c] = math.min(run_t[c] + (today and today[c] or 0), cap)
+      prev[h][c] = math.min(run_p[c], cap)
     end
   end
   if m and m < a.keep then
@@ -395,6 +421,6 @@ end
 for h = 1, H do
   for c = 1, n do flat[#flat + 1] = prev[h][c] end
 end
-if a.ttl > 0 and redis.call("EXISTS", key) == 1 then redis.call("PEXPIRE", key, a.ttl) end
+if a.ttl > 0 then redis.call("PEXPIRE", key, a.ttl) end  -- 0, and nothing, if none
 local state = redis.call("HMGET", KEYS[2], "q", "s", "p", "pt")
 return {applied, flat, latest, texts, state, skipped, existed}
