@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -261,10 +261,10 @@ def snapshot(key: EntityKey, as_of_day: int, reply: list[Any]) -> Snapshot:
     entity_type, entity_id = key
     flat, regs, texts, state = reply[1:5]
     names = COUNTERS[entity_type]
-    totals, previous = (
-        _totals(names, flat[: len(flat) // 2]),
-        _totals(names, flat[len(flat) // 2 :]),
-    )
+    if len(flat) != 2 * len(names) * len(HORIZONS):
+        raise ValueError(f"apply.lua returned {len(flat)} totals for a {entity_type}")
+    counts = iter(flat)  # as of d, then as of d - 1: len(names) per horizon
+    totals, previous = _totals(names, counts), _totals(names, counts)
     reg_names = REGISTERS.get(entity_type, ())
     latest = {reg_names[int(regs[i]) - 1]: int(regs[i + 1]) for i in range(0, len(regs), 2)}
     labels = {_text(texts[i]): _text(texts[i + 1]) for i in range(0, len(texts), 2)}
@@ -272,13 +272,10 @@ def snapshot(key: EntityKey, as_of_day: int, reply: list[Any]) -> Snapshot:
     return Snapshot(windows, labels, _published(state))
 
 
-def _totals(names: tuple[str, ...], flat: list[Any]) -> dict[int, dict[str, int]]:
-    """Per horizon, in ``HORIZONS`` order: ``len(names)`` counters each."""
-    n = len(names)
-    return {
-        horizon: dict(zip(names, flat[h * n : (h + 1) * n], strict=True))
-        for h, horizon in enumerate(HORIZONS)
-    }
+def _totals(names: tuple[str, ...], counts: Iterator[Any]) -> dict[int, dict[str, int]]:
+    """The next ``len(names)`` counts per horizon, in ``HORIZONS`` order (``zip`` takes a
+    name first, so it takes no count past the last name)."""
+    return {horizon: dict(zip(names, counts, strict=False)) for horizon in HORIZONS}
 
 
 STATE_FIELDS = ("tier", "weight", "boost", "score", "display")

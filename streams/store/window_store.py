@@ -219,7 +219,8 @@ class WindowStore:
         now_ms = _max_opt(self._stream_time_ms, batch_max)
         as_of = day_of(now_ms) if now_ms is not None else 0
         late = [i for i, s in enumerate(batch) if too_late(day_of(s.event.anchor_ms), as_of)]
-        fresh = [s for i, s in enumerate(batch) if i not in set(late)]
+        refused = set(late)
+        fresh = [s for i, s in enumerate(batch) if i not in refused]
         groups = group_by_entity(fresh)
         listing = self._unlisted(groups) if fresh else []
         dropped, first_seen = await self._sort_upstream_duplicates(fresh, listing)
