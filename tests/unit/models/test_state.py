@@ -158,7 +158,9 @@ _ROW = st.builds(
     ),
 )
 _AGE = st.one_of(st.integers(0, 8), st.integers(0, 95))  # days ago, often recent
-_TIERS = st.sampled_from(["NEW", "STANDARD", "GOOD", "EXCELLENT", "WATCH", "POOR"])
+_TIERS = st.sampled_from(
+    sorted({t for m in MODELS.values() for t in (m.tiers.unrated, *m.tiers.names)})
+)
 _STATES = st.one_of(
     st.none(),
     st.builds(
