@@ -27,7 +27,7 @@ from streams.events import SourcedEvent
 from streams.intake.contract import parse
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore, day_of
-from streams.store.encoding import SUMS_MIN_ROWS
+from streams.store.encoding import LONGEST_DAYS, SUMS_MIN_ROWS
 from tests.reference import random_body, read_all, reference
 from tests.samples import STREAM_OF_TYPE
 
@@ -116,4 +116,55 @@ def test_a_busy_entity_keeps_sums(store_redis: str) -> None:
     # In pieces of <= 48 bytes: one value over 64 would make the hash a hashtable.
     assert encodings == {b"listpack"}
     assert mismatches == []
+    assert got == expected
+
+
+async def _day_by_day(url: str, bodies: list[dict[str, Any]]) -> tuple[list[Any], int, Any, Any]:
+    """Apply ``bodies`` one day of stream time at a time; after each day, the day fields
+    of shop s1 older than every window (``keep``) and whether its sums were kept."""
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    store = await WindowStore.connect(RedisSettings(url=Secret(url), key_prefix=prefix))
+    client: Any = aioredis.Redis.from_url(url)
+    events = [
+        SourcedEvent(parse(STREAM_OF_TYPE[b["type"]], codec.dumps(b)), "t", 0, n)
+        for n, b in enumerate(bodies)
+    ]
+    too_old: list[Any] = []
+    with_sums = 0
+    try:
+        for _, group in itertools.groupby(events, key=lambda e: day_of(e.event.ts_ms)):
+            result = await store.apply(list(group))
+            if ("shop", "s1") not in result.entities:
+                continue  # only a write to the shop prunes its rows
+            as_of = result.as_of_day
+            fields = await client.hkeys(store.entity_key("shop", "s1"))
+            days = [int(f) for f in fields if f.isdigit()]
+            with_sums += b"c" in fields
+            if days and min(days) < as_of - LONGEST_DAYS:
+                too_old.append((as_of, min(days)))
+        final_as_of, expected = reference(bodies)
+        return too_old, with_sums, await read_all(store, final_as_of), expected
+    finally:
+        await store.close()
+        async for k in client.scan_iter(match=f"{prefix}:*", count=1000):
+            await client.delete(k)
+        await client.aclose()
+
+
+def test_rows_past_every_window_are_deleted_while_the_sums_move_day_by_day(
+    store_redis: str,
+) -> None:
+    """A shop with rows nearly every day for 130 days, written one day at a time: its
+    sums move a day each time (no row is read whole), yet the rows that leave the
+    longest window are deleted, and its windows stay those of the reference (a sum
+    that moved wrong would show there)."""
+    rng = random.Random(11)
+    bodies = [random_body(rng, n, span_days=130) for n in range(900)]
+    for body in bodies:
+        if "shop_id" in body:
+            body["shop_id"] = "s1"
+    bodies.sort(key=lambda b: b["ts"])
+    too_old, with_sums, got, expected = asyncio.run(_day_by_day(store_redis, bodies))
+    assert with_sums >= 100
+    assert too_old == []
     assert got == expected

@@ -34,7 +34,8 @@
 --                  later entry never leaves the window before an earlier one.
 --   "L<name>"      a text label's latest entry: "<ts>|<event_id>|<text>" (a product's
 --                  category); kept whatever its age
---   "m"            the smallest day field present (so pruning is rarely a scan)
+--   "m"            no day field is older: the smallest present, or a lower bound of it
+--                  after rows were pruned by name (so pruning is rarely a scan)
 --   "c", "c2".. "ck"  running sums: "<c>|<k>|" then n counters per horizon (horizons in
 --                  order) as varints, cut into k pieces of at most 48 bytes (a field
 --                  value over 64 bytes would turn the hash from a listpack into a
@@ -44,10 +45,14 @@
 --                  sums + row c, as of c - 1 sums + row c - h. A row of a day before c
 --                  that changes moves the sums by its change (counters only grow, and
 --                  saturate at cap like the rows, so the sums stay exact). Kept by
---                  writes (ttl > 0) as of c, rebuilt from every row (one HGETALL) when a
---                  write's as-of day passes c, and only for entities with at least
---                  cmin rows (a small hash is cheaper to read whole than to keep sums
---                  of). A call as of another day than c reads every row.
+--                  writes (ttl > 0) as of c. A call as of a day up to the shortest
+--                  horizon after c moves them there (a write keeps them moved): the
+--                  rows that enter a window are added, those that leave it subtracted,
+--                  about 4 rows a day instead of every row. They are rebuilt from every
+--                  row (one HGETALL) when a write's as-of day is further on or a sum
+--                  is at cap, and only for entities with at least cmin rows (a small
+--                  hash is cheaper to read whole than to keep sums of). A call as of
+--                  a day before c, or too far after it, reads every row.
 -- An event whose offset is not above its partition's watermark was applied
 -- before (a redelivery after a crash) and is skipped.
 -- Returns {applied, {totals: n per horizon, horizons in order, as of d; then the same
@@ -75,43 +80,58 @@ local function add(x, y)
   return s
 end
 
--- Unsigned LEB128 varints, from position pos, into count values.
-local function decode_n(s, count, pos)
+-- Unsigned LEB128 varints into count values (absent ones 0). The bytes are taken out in
+-- one call: a string.byte call per byte cost twice as much.
+local byte, char = string.byte, string.char
+local function decode_n(s, count)
   local out = {}
-  for i = 1, count do out[i] = 0 end
-  if not s then return out end
-  local i, len = 1, #s
-  pos = pos or 1
+  if not s then
+    for i = 1, count do out[i] = 0 end
+    return out
+  end
+  local bytes = {byte(s, 1, -1)}
+  local i, pos, len = 1, 1, #bytes
   while pos <= len and i <= count do
-    local v, mul, b = 0, 1, 128
-    while b >= 128 do
-      b = string.byte(s, pos)
+    local b = bytes[pos]
+    pos = pos + 1
+    if b < 128 then
+      out[i] = b
+    else
+      local v, mul = b - 128, 128
+      b = bytes[pos]
       pos = pos + 1
-      v = v + (b % 128) * mul
-      mul = mul * 128
+      while b >= 128 do
+        v = v + (b - 128) * mul
+        mul = mul * 128
+        b = bytes[pos]
+        pos = pos + 1
+      end
+      out[i] = v + b * mul
     end
-    out[i] = v
     i = i + 1
   end
+  for j = i, count do out[j] = 0 end
   return out
 end
 
-local function decode(s) return decode_n(s, n, 1) end
+local function decode(s) return decode_n(s, n) end
 
 local function encode(vals, count)
   local last = count
   while last > 0 and vals[last] == 0 do last = last - 1 end
-  local parts = {}
+  local out, k = {}, 0
   for i = 1, last do
     local v = vals[i]
-    repeat
+    while v >= 128 do
       local b = v % 128
+      k = k + 1
+      out[k] = b + 128
       v = (v - b) / 128
-      if v > 0 then b = b + 128 end
-      parts[#parts + 1] = string.char(b)
-    until v == 0
+    end
+    k = k + 1
+    out[k] = v
   end
-  return table.concat(parts)
+  return char(unpack(out))
 end
 
 -- Is a after b in byte order (Python's order of the ids)? Lua's ">" on strings
@@ -177,7 +197,7 @@ do
       for i = 2, sums_pieces do names[#names + 1] = "c" .. i end
       text = text .. table.concat(redis.call("HMGET", key, unpack(names)))
     end
-    local flat = decode_n(text, n * H, 1)
+    local flat = decode_n(text, n * H)
     sums = {}
     for h = 1, H do
       sums[h] = {}
@@ -292,16 +312,32 @@ local function drop_sums()
   sums_pieces = 0
 end
 
--- Totals per horizon as of asof and as of asof - 1.
-local totals, prev = {}, {}
-for h = 1, H do
-  totals[h], prev[h] = {}, {}
-  for i = 1, n do totals[h][i], prev[h][i] = 0, 0 end
-end
+-- The reply's totals: n per horizon (horizons in order) as of asof, then the same as of
+-- asof - 1; flat[(h - 1) * n + c] and flat[(H + h - 1) * n + c].
+local flat = {}
 local writing = a.ttl > 0
 local m = tonumber(get("m"))
-local need_all = not (sums and sums_day == asof) or (m and m < a.keep)
-if need_all then
+local stale = m and m < a.keep  -- day rows no window can see any more, to delete
+local PRUNE_MAX = 16  -- up to this many days are deleted by name, without reading every row
+
+-- Is a sum at cap? Then it may be less than its rows' true sum, and nothing can be
+-- subtracted from it exactly.
+local function saturated()
+  for h = 1, H do
+    for c = 1, n do
+      if sums[h][c] >= cap then return true end
+    end
+  end
+  return false
+end
+
+-- The sums serve a call as of their own day, and one as of a day up to the shortest
+-- horizon later (moved there below); a write that has more than PRUNE_MAX days to
+-- prune reads every row instead.
+local use_sums = sums and asof >= sums_day and asof - sums_day <= hz[1]
+  and not (writing and stale and a.keep - m > PRUNE_MAX)
+  and (asof == sums_day or not saturated())
+if not use_sums then
   -- Every row: prune what no window can see any more, sum the windows, and (a write)
   -- keep sums as of asof for the calls after this one.
   local all = redis.call("HGETALL", key)
@@ -358,8 +394,8 @@ if need_all then
       run_t[c] = run_t[c] + tband[h][c]
       run_p[c] = run_p[c] + pband[h][c]
       fresh[h][c] = math.min(run_t[c], cap)
-      totals[h][c] = math.min(run_t[c] + (today and today[c] or 0), cap)
-      prev[h][c] = math.min(run_p[c], cap)
+      flat[(h - 1) * n + c] = math.min(run_t[c] + (today and today[c] or 0), cap)
+      flat[(H + h - 1) * n + c] = math.min(run_p[c], cap)
     end
   end
   if m and m < a.keep then
@@ -375,6 +411,54 @@ if need_all then
     write_sums(sums, sums_day)
   end
 else
+  local advanced = false
+  if asof > sums_day then
+    -- Move the sums from their day c to asof, k = asof - c days later (k <= every
+    -- horizon): each window (c - h, c - 1] becomes (asof - h, asof - 1], so the rows of
+    -- days c .. asof - 1 enter it and those of (c - h, asof - h] leave it, all of which
+    -- it held. No sum is at cap (use_sums), so each is its rows' exact sum, and a row
+    -- that leaves is subtracted exactly; the rows that enter are added saturating, as
+    -- everywhere. Rows are read as they are now, after this call's events.
+    local c0 = sums_day
+    local list, seen = {}, {}
+    local function want(d)
+      if not rows[d] and not seen[d] then
+        seen[d] = true
+        list[#list + 1] = d
+      end
+    end
+    for d = c0, asof - 1 do want(d) end
+    for h = 1, H do
+      for d = c0 - hz[h] + 1, asof - hz[h] do want(d) end
+    end
+    if #list > 0 then
+      local names = {}
+      for j, d in ipairs(list) do names[j] = tostring(d) end
+      local got = redis.call("HMGET", key, unpack(names))
+      for j, d in ipairs(list) do rows[d] = decode(got[j]) end
+    end
+    for h = 1, H do
+      local s = sums[h]
+      for d = c0 - hz[h] + 1, asof - hz[h] do
+        local r = rows[d]
+        for c = 1, n do s[c] = s[c] - r[c] end
+      end
+      for d = c0, asof - 1 do
+        local r = rows[d]
+        for c = 1, n do s[c] = add(s[c], r[c]) end
+      end
+    end
+    sums_day = asof
+    advanced = true
+  end
+  if writing and stale then
+    -- Delete the rows before keep by name (at most PRUNE_MAX); "m" becomes keep, a
+    -- lower bound of the days left (no row is older), not necessarily one of them.
+    local names = {}
+    for d = m, a.keep - 1 do names[#names + 1] = tostring(d) end
+    redis.call("HDEL", key, unpack(names))
+    redis.call("HSET", key, "m", tostring(a.keep))
+  end
   -- Four rows and the sums.
   local need = {asof}
   for h = 1, H do need[#need + 1] = asof - hz[h] end
@@ -382,13 +466,16 @@ else
   for j, day in ipairs(need) do
     got[j] = rows[day] or decode(get(tostring(day)))
   end
+  local t = got[1]
   for h = 1, H do
+    local s, p, base, pbase = sums[h], got[h + 1], (h - 1) * n, (H + h - 1) * n
     for c = 1, n do
-      totals[h][c] = add(sums[h][c], got[1][c])
-      prev[h][c] = add(sums[h][c], got[h + 1][c])
+      local x, y = s[c] + t[c], s[c] + p[c]  -- add(), inline: called 96 times a shop
+      flat[base + c] = x > cap and cap or x
+      flat[pbase + c] = y > cap and cap or y
     end
   end
-  if sums_moved then write_sums(sums, sums_day) end
+  if sums_moved or (advanced and writing) then write_sums(sums, sums_day) end
 end
 
 -- The latest register entries within the register window, and the labels.
@@ -413,13 +500,6 @@ for _, name in ipairs(a.ln or {}) do
     texts[#texts + 1] = name
     texts[#texts + 1] = string.match(entry, "^%d+|[^|]*|(.*)$")
   end
-end
-local flat = {}
-for h = 1, H do
-  for c = 1, n do flat[#flat + 1] = totals[h][c] end
-end
-for h = 1, H do
-  for c = 1, n do flat[#flat + 1] = prev[h][c] end
 end
 if a.ttl > 0 then redis.call("PEXPIRE", key, a.ttl) end  -- 0, and nothing, if none
 local state = redis.call("HMGET", KEYS[2], "q", "s", "p", "pt")
