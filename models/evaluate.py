@@ -12,6 +12,8 @@ the category is not among the product's counters, so the caller must know it.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
+from collections.abc import Hashable
 from typing import NamedTuple
 
 from models.config import ModelConfig, Penalty, Window
@@ -84,7 +86,10 @@ def score(
 #: ``reference`` (§7) scores yesterday's windows, which are, barring a late event, the
 #: windows a score was taken of yesterday and every batch since: it reads them here.
 VALUE_MEMO = 50_000
-_VALUES: dict[tuple[object, ...], float | None] = {}
+#: Oldest first. An OrderedDict drops its oldest entry in O(1); a plain dict does not:
+#: ``next(iter(d))`` steps over every slot deleted before it until the dict is resized,
+#: which was ~22 % of a day-close sweep's samples (docs/performance.md, part 5).
+_VALUES: OrderedDict[tuple[object, ...], float | None] = OrderedDict()
 _CONFIGS: dict[int, ModelConfig] = {}  # keeps alive the configs whose id() a key holds
 
 
@@ -130,21 +135,24 @@ def _key(
     config: ModelConfig, windows: EntityWindows, category: EntityWindows | None
 ) -> tuple[object, ...]:
     _CONFIGS.setdefault(id(config), config)
-    own = tuple([(h, tuple(t.items())) for h, t in windows.totals.items()])
+    own = _totals_key(windows)
     regs = tuple(windows.latest_values.items())
     if category is None:
         return (id(config), own, regs)
-    return (
-        id(config),
-        own,
-        regs,
-        tuple([(h, tuple(t.items())) for h, t in category.totals.items()]),
-    )
+    return (id(config), own, regs, _totals_key(category))
+
+
+def _totals_key(windows: EntityWindows) -> Hashable:
+    """The windows' ``totals_key`` (the store's counts: a flat tuple of ints), else one
+    made of the totals (nested tuples: never equal to a flat tuple of ints)."""
+    if windows.totals_key is not None:
+        return windows.totals_key
+    return tuple([(h, tuple(t.items())) for h, t in windows.totals.items()])
 
 
 def _keep(key: tuple[object, ...], value: float | None) -> None:
     if len(_VALUES) >= VALUE_MEMO:
-        del _VALUES[next(iter(_VALUES))]  # the oldest
+        _VALUES.popitem(last=False)  # the oldest
     _VALUES[key] = value
 
 

@@ -17,7 +17,7 @@ reference tier: ``previous_totals``, and ``yesterday()`` to score them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 from models.errors import ModelInputError
@@ -55,6 +55,12 @@ class EntityWindows:
     latest_values: Mapping[str, int] = field(default_factory=dict)
     #: horizon days -> counter -> total over anchor days as_of_day-horizon .. as_of_day-1
     previous_totals: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
+    #: Optional: a hashable equal for equal ``totals`` of this entity type (and only
+    #: for them), and the same for ``previous_totals``: the window store gives its
+    #: reply's counts, in counter order. The score memo keys on it instead of on the
+    #: totals themselves (``models.evaluate``); None: it keys on the totals. Not compared.
+    totals_key: Hashable | None = field(default=None, compare=False, repr=False)
+    previous_key: Hashable | None = field(default=None, compare=False, repr=False)
 
     @property
     def knows_yesterday(self) -> bool:
@@ -72,6 +78,7 @@ class EntityWindows:
             self.as_of_day - 1,
             self.previous_totals,
             self.latest_values,
+            totals_key=self.previous_key,
         )
 
     def total(self, counter: str, window_days: int) -> int:

@@ -268,7 +268,17 @@ def snapshot(key: EntityKey, as_of_day: int, reply: list[Any]) -> Snapshot:
     reg_names = REGISTERS.get(entity_type, ())
     latest = {reg_names[int(regs[i]) - 1]: int(regs[i + 1]) for i in range(0, len(regs), 2)}
     labels = {_text(texts[i]): _text(texts[i + 1]) for i in range(0, len(texts), 2)}
-    windows = EntityWindows(entity_type, entity_id, as_of_day, totals, latest, previous)
+    half = len(flat) // 2  # the score memo's keys: the counts, in counter order
+    windows = EntityWindows(
+        entity_type,
+        entity_id,
+        as_of_day,
+        totals,
+        latest,
+        previous,
+        totals_key=tuple(flat[:half]),
+        previous_key=tuple(flat[half:]),
+    )
     return Snapshot(windows, labels, _published(state))
 
 
