@@ -74,10 +74,11 @@ class Tiers:
     immediate_below: float
     unrated: str
     unrated_weight: float
+    #: The bands' names, best first (derived once: every tier decision reads them).
+    names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(band.name for band in self.bands)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(band.name for band in self.bands))
 
 
 @dataclass(frozen=True, slots=True)

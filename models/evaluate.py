@@ -116,8 +116,20 @@ def _value(
         return None
     inputs = _Inputs(windows, days, config.m, category)
     total = config.total_weight
-    before = sum(i.weight * _measure(i, inputs).sub for i in config.indicators) / total
+    before = sum(i.weight * _sub(i, inputs) for i in config.indicators) / total
     return _clamp(before - penalty_points(config.penalty, windows), 0.0, 100.0)
+
+
+def _sub(indicator: Indicator, inputs: _Inputs) -> float:
+    """``_measure(indicator, inputs).sub``; a shrunk rate or mean (most indicators)
+    without building its ``_Measure``: the same operations, so the same float."""
+    if isinstance(indicator, ShrunkIndicator):
+        days = indicator.window_days or inputs.window_days
+        x = inputs.windows.total(indicator.x, days) / indicator.x_divisor
+        n = inputs.windows.total(indicator.n, days) / indicator.n_divisor
+        value = (x + inputs.m * indicator.p0) / (n + inputs.m)
+        return normalise(value, indicator.good, indicator.bad)
+    return _measure(indicator, inputs).sub
 
 
 def remember(
@@ -177,7 +189,9 @@ def normalise(value: float, good: float, bad: float) -> float:
 
 
 def _clamp(value: float, low: float, high: float) -> float:
-    return max(low, min(high, value))
+    """``max(low, min(high, value))`` (NaN gives ``high`` as there), without the calls."""
+    upper = value if value < high else high
+    return upper if upper > low else low
 
 
 def _display(config: ModelConfig, value: float) -> float:
