@@ -106,6 +106,21 @@ def score_value(
     return value
 
 
+def yesterday_value(
+    config: ModelConfig, windows: EntityWindows, *, category: EntityWindows | None = None
+) -> float | None:
+    """``score_value`` of ``windows.yesterday()`` (and the category's yesterday): looked
+    up by its key first, so a remembered R builds no windows of yesterday."""
+    _check(config, windows, category)
+    key = _key(config, windows, category, previous=True)
+    if key in _VALUES:
+        return _VALUES[key]
+    before = None if category is None else category.yesterday()
+    value = _value(config, windows.yesterday(), before)
+    _keep(key, value)
+    return value
+
+
 def _value(
     config: ModelConfig, windows: EntityWindows, category: EntityWindows | None
 ) -> float | None:
@@ -144,22 +159,31 @@ def remember(
 
 
 def _key(
-    config: ModelConfig, windows: EntityWindows, category: EntityWindows | None
+    config: ModelConfig,
+    windows: EntityWindows,
+    category: EntityWindows | None,
+    *,
+    previous: bool = False,
 ) -> tuple[object, ...]:
+    """The memo's key of these inputs; ``previous``: of their yesterday() (the same key
+    ``_key(config, windows.yesterday(), category.yesterday())`` gives)."""
     _CONFIGS.setdefault(id(config), config)
-    own = _totals_key(windows)
-    regs = tuple(windows.latest_values.items())
+    own = _totals_key(windows, previous)
+    regs = tuple(windows.latest_values.items())  # yesterday() keeps today's registers
     if category is None:
         return (id(config), own, regs)
-    return (id(config), own, regs, _totals_key(category))
+    return (id(config), own, regs, _totals_key(category, previous))
 
 
-def _totals_key(windows: EntityWindows) -> Hashable:
+def _totals_key(windows: EntityWindows, previous: bool = False) -> Hashable:
     """The windows' ``totals_key`` (the store's counts: a flat tuple of ints), else one
-    made of the totals (nested tuples: never equal to a flat tuple of ints)."""
-    if windows.totals_key is not None:
-        return windows.totals_key
-    return tuple([(h, tuple(t.items())) for h, t in windows.totals.items()])
+    made of the totals (nested tuples: never equal to a flat tuple of ints); with
+    ``previous``, the same of ``previous_key`` / ``previous_totals``."""
+    given = windows.previous_key if previous else windows.totals_key
+    if given is not None:
+        return given
+    totals = windows.previous_totals if previous else windows.totals
+    return tuple([(h, tuple(t.items())) for h, t in totals.items()])
 
 
 def _keep(key: tuple[object, ...], value: float | None) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from models.boosts import NO_BOOST, boost, weight
 from models.config import ModelConfig
-from models.evaluate import remember, score, score_value
+from models.evaluate import remember, score, score_value, yesterday_value
 from models.result import Score
 from models.tiers import Reference, plain_band, tier_against, tier_of, tier_weight
 from models.windows import EntityWindows
@@ -79,8 +79,7 @@ def reference(
     """
     if not windows.knows_yesterday:
         score(config, windows.yesterday())  # raises: no previous totals
-    before = None if category is None else category.yesterday()
-    value = score_value(config, windows.yesterday(), category=before)
+    value = yesterday_value(config, windows, category=category)
     if value is None:
         return None
     return Reference(plain_band(config.tiers, value), value)
