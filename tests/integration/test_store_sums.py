@@ -43,15 +43,26 @@ def _bodies(seed: int, count: int) -> list[dict[str, Any]]:
     return bodies
 
 
+def _events(bodies: list[dict[str, Any]]) -> list[SourcedEvent]:
+    return [
+        SourcedEvent(parse(STREAM_OF_TYPE[b["type"]], codec.dumps(b)), "t", 0, n)
+        for n, b in enumerate(bodies)
+    ]
+
+
+async def _drop(client: Any, prefix: str) -> None:
+    """Delete the test's keys and close its client."""
+    async for k in client.scan_iter(match=f"{prefix}:*", count=1000):
+        await client.delete(k)
+    await client.aclose()
+
+
 async def _run(url: str, bodies: list[dict[str, Any]], cuts: list[int], lag: list[bool]) -> Any:
     prefix = f"t{uuid.uuid4().hex[:12]}"
     settings_ = RedisSettings(url=Secret(url), key_prefix=prefix)
     live, behind = await WindowStore.connect(settings_), await WindowStore.connect(settings_)
     client: Any = aioredis.Redis.from_url(url)
-    events = [
-        SourcedEvent(parse(STREAM_OF_TYPE[b["type"]], codec.dumps(b)), "t", 0, n)
-        for n, b in enumerate(bodies)
-    ]
+    events = _events(bodies)
     mismatches: list[Any] = []
     kept = 0
     encodings: set[bytes] = set()
@@ -81,9 +92,7 @@ async def _run(url: str, bodies: list[dict[str, Any]], cuts: list[int], lag: lis
     finally:
         await live.close()
         await behind.close()
-        async for k in client.scan_iter(match=f"{prefix}:*", count=1000):
-            await client.delete(k)
-        await client.aclose()
+        await _drop(client, prefix)
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -125,10 +134,7 @@ async def _day_by_day(url: str, bodies: list[dict[str, Any]]) -> tuple[list[Any]
     prefix = f"t{uuid.uuid4().hex[:12]}"
     store = await WindowStore.connect(RedisSettings(url=Secret(url), key_prefix=prefix))
     client: Any = aioredis.Redis.from_url(url)
-    events = [
-        SourcedEvent(parse(STREAM_OF_TYPE[b["type"]], codec.dumps(b)), "t", 0, n)
-        for n, b in enumerate(bodies)
-    ]
+    events = _events(bodies)
     too_old: list[Any] = []
     with_sums = 0
     try:
@@ -146,9 +152,7 @@ async def _day_by_day(url: str, bodies: list[dict[str, Any]]) -> tuple[list[Any]
         return too_old, with_sums, await read_all(store, final_as_of), expected
     finally:
         await store.close()
-        async for k in client.scan_iter(match=f"{prefix}:*", count=1000):
-            await client.delete(k)
-        await client.aclose()
+        await _drop(client, prefix)
 
 
 def test_rows_past_every_window_are_deleted_while_the_sums_move_day_by_day(
