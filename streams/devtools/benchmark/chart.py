@@ -68,10 +68,16 @@ def _bars(ax: Any, columns: dict[str, Any], keys: list[str], field: str, *, log:
                 x, p[field], width, color=COLOURS.get(name, "#888"), label=name if i == 0 else None
             )
             note = f"{p[field]:,.0f}" if log else f"{p[field]:.2f}"
-            if key == "scorer" and log and c["figures"]["scorer_to_peer"] is not None:
-                note += f"\nVane/peer {c['figures']['scorer_to_peer']:.2f}"
             ax.annotate(note, (x, p[field]), ha="center", va="bottom", fontsize=7)
             values.append(p[field])
+    ratios = [
+        f"{name} {c['figures']['scorer_to_peer']:.2f}"
+        for name, c in columns.items()
+        if c["figures"]["scorer_to_peer"] is not None
+    ]
+    if log and ratios:  # once, in a corner: beside each bar the labels of two columns collide
+        text = "Vane / peer, events/s: " + ", ".join(ratios)
+        ax.text(0.01, 0.98, text, transform=ax.transAxes, va="top", fontsize=8)
     ax.set_xticks(range(len(keys)), [SHORT[k] for k in keys], fontsize=8)
     if log and values:
         ax.set_yscale("log")
@@ -108,10 +114,10 @@ def _scale(ax: Any, columns: dict[str, Any]) -> None:
         ax.set_title("scale stage: not run")
         return
     name, scale = found[0]
-    labels = [
-        f"{s['workers']} worker{'s' if s['workers'] > 1 else ''}\n({s['note']})"
-        for s in scale["sweeps"]
-    ]
+    labels = [f"{s['workers']} worker{'s' if s['workers'] > 1 else ''}" for s in scale["sweeps"]]
+    notes = sorted({s["note"] for s in scale["sweeps"] if s.get("note")})
+    if notes:  # the same note under every bar would overlap its neighbour's
+        ax.set_xlabel("; ".join(notes), fontsize=8)
     rates = [s["entities_per_s"] for s in scale["sweeps"]]
     drawn = ax.bar(labels, rates, color=COLOURS.get(name, "#888"))
     for rect, r in zip(drawn, rates, strict=True):
