@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-import uuid
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from models import load_models, score
 from models.windows import SUM_CAP, EntityWindows
@@ -24,8 +22,7 @@ from streams.events import Event, SourcedEvent, Stream, anchor_day
 from streams.intake.checks import MAX_MONEY_FEN, MAX_QUANTITY
 from streams.intake.contract import parse
 from streams.scoring.backfill import Backfill
-from streams.settings import RedisSettings, Secret
-from streams.store import WindowStore
+from tests.integration.test_store_offsets import opened
 from tests.samples import sample
 
 pytestmark = pytest.mark.integration
@@ -63,9 +60,7 @@ async def _store_windows(
     url: str, events: list[Event], days: tuple[int, ...]
 ) -> dict[Any, EntityWindows]:
     """Each entity's windows as of each of ``days``: (key, day) -> windows."""
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    store = await WindowStore.connect(RedisSettings(url=Secret(url), key_prefix=prefix))
-    try:
+    async with opened(url) as store:
         sourced = [SourcedEvent(e, e.stream.value, 0, i) for i, e in enumerate(events)]
         for start in range(0, len(sourced), 1000):
             result = await store.apply(sourced[start : start + 1000])
@@ -73,12 +68,6 @@ async def _store_windows(
         return {
             (key, day): (await store.read(*key, day)).windows for key in ENTITIES for day in days
         }
-    finally:
-        await store.close()
-        client: Any = aioredis.Redis.from_url(url)
-        async for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-            await client.delete(key)
-        await client.aclose()
 
 
 def _nonzero(totals: Any) -> dict[int, dict[str, int]]:
@@ -120,3 +109,46 @@ def test_a_busy_entity_at_the_caps_saturates_the_same_in_store_and_backfill(
         assert math.isfinite(price.value)
         assert 0 <= price.value < 1e7, price
         assert result.value is None or 0 <= result.value <= 100
+
+
+def _heavy_then_light(heavy_days: int, light_days: int) -> list[Event]:
+    """``_events``'s days at the caps for ``heavy_days``, then one small order a day."""
+    heavy = [e for e in _events() if anchor_day(e.ts_ms) < anchor_day(BASE_MS) + heavy_days]
+    light = []
+    for day in range(heavy_days, heavy_days + light_days):
+        ts = BASE_MS + day * DAY_MS
+        body = sample("order.paid", event_id=f"l{day}", order_id=f"l{day}", ts=ts, paid_at=ts,
+                      shop_id="s1", product_id="p1", creator_id=None)  # fmt: skip
+        light.append(parse(Stream.ORDERS, codec.dumps(body)))
+    return heavy + light
+
+
+async def _day_by_day(url: str, events: list[Event]) -> dict[int, EntityWindows]:
+    """The shop's windows as of each day, read right after that day's events."""
+    out: dict[int, EntityWindows] = {}
+    async with opened(url) as store:
+        sourced = [SourcedEvent(e, e.stream.value, 0, i) for i, e in enumerate(events)]
+        day_of_event = [anchor_day(e.ts_ms) for e in events]
+        for day in sorted(set(day_of_event)):
+            batch = [s for s, d in zip(sourced, day_of_event, strict=True) if d == day]
+            result = await store.apply(batch)
+            out[result.as_of_day] = (await store.read("shop", "s1", result.as_of_day)).windows
+    return out
+
+
+def test_sums_that_reached_the_cap_are_not_moved_by_subtraction(store_redis: str) -> None:
+    """Handling time at the cap for 85 days, then light days, written a day at a time:
+    the 90-day total saturates, then falls back below the cap as heavy days leave the
+    window. A saturated sum is not its rows' sum, so ``apply.lua`` must rebuild it
+    rather than subtract the rows that leave (each day's write moves the sums)."""
+    events = _heavy_then_light(85, 20)
+    backfill = Backfill(load_models())
+    backfill.feed(events, batch_size=1000)
+    stored = asyncio.run(_day_by_day(store_redis, events))
+    totals = [w.total("merchant_handling_ms", 90) for w in stored.values()]
+    assert SUM_CAP in totals  # saturated ...
+    assert totals[-1] < SUM_CAP  # ... then below the cap again
+    for day, windows in stored.items():
+        want = backfill.windows(("shop", "s1"), day)
+        assert _nonzero(windows.totals) == _nonzero(want.totals), day
+        assert _nonzero(windows.previous_totals) == _nonzero(want.previous_totals), day
