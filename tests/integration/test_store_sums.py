@@ -28,6 +28,7 @@ from streams.intake.contract import parse
 from streams.settings import RedisSettings, Secret
 from streams.store import WindowStore, day_of
 from streams.store.encoding import LONGEST_DAYS, SUMS_MIN_ROWS
+from tests.integration.test_store_offsets import opened
 from tests.reference import random_body, read_all, reference
 from tests.samples import STREAM_OF_TYPE
 
@@ -131,28 +132,26 @@ def test_a_busy_entity_keeps_sums(store_redis: str) -> None:
 async def _day_by_day(url: str, bodies: list[dict[str, Any]]) -> tuple[list[Any], int, Any, Any]:
     """Apply ``bodies`` one day of stream time at a time; after each day, the day fields
     of shop s1 older than every window (``keep``) and whether its sums were kept."""
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    store = await WindowStore.connect(RedisSettings(url=Secret(url), key_prefix=prefix))
-    client: Any = aioredis.Redis.from_url(url)
     events = _events(bodies)
     too_old: list[Any] = []
     with_sums = 0
+    client: Any = aioredis.Redis.from_url(url)
     try:
-        for _, group in itertools.groupby(events, key=lambda e: day_of(e.event.ts_ms)):
-            result = await store.apply(list(group))
-            if ("shop", "s1") not in result.entities:
-                continue  # only a write to the shop prunes its rows
-            as_of = result.as_of_day
-            fields = await client.hkeys(store.entity_key("shop", "s1"))
-            days = [int(f) for f in fields if f.isdigit()]
-            with_sums += b"c" in fields
-            if days and min(days) < as_of - LONGEST_DAYS:
-                too_old.append((as_of, min(days)))
-        final_as_of, expected = reference(bodies)
-        return too_old, with_sums, await read_all(store, final_as_of), expected
+        async with opened(url) as store:
+            for _, group in itertools.groupby(events, key=lambda e: day_of(e.event.ts_ms)):
+                result = await store.apply(list(group))
+                if ("shop", "s1") not in result.entities:
+                    continue  # only a write to the shop prunes its rows
+                as_of = result.as_of_day
+                fields = await client.hkeys(store.entity_key("shop", "s1"))
+                days = [int(f) for f in fields if f.isdigit()]
+                with_sums += b"c" in fields
+                if days and min(days) < as_of - LONGEST_DAYS:
+                    too_old.append((as_of, min(days)))
+            final_as_of, expected = reference(bodies)
+            return too_old, with_sums, await read_all(store, final_as_of), expected
     finally:
-        await store.close()
-        await _drop(client, prefix)
+        await client.aclose()
 
 
 def test_rows_past_every_window_are_deleted_while_the_sums_move_day_by_day(
