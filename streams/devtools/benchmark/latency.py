@@ -5,10 +5,10 @@ The workload is the last of five days of the same marketplace
 live. The worker runs on fresh topics. A warm-up slice is produced and consumed
 first (group joined, scripts loaded); then the next events are produced at the
 offered rate, each event_id's send time noted. A weight update names the event
-that triggered it (``cause``, the last event of its batch applied to the
-entity), and its Kafka timestamp is when the worker sent it: the latency is the
-difference (same machine, same clock). Day-close updates have no event cause
-and are left out.
+that triggered it (``cause``, the last event applied to the entity by the
+round that re-scored it), and its Kafka timestamp is when the worker sent it:
+the latency is the difference (same machine, same clock). Day-close updates
+have no event cause and are left out.
 """
 
 from __future__ import annotations
