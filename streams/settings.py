@@ -204,6 +204,8 @@ class WorkerSettings:
     # merchant). Containers set VANE_WEB_HOST=0.0.0.0 so that probes and scrapes reach them.
     web_host: str = field(default="127.0.0.1", metadata=_env(str))
     web_port: int = field(default=6066, metadata=_env(_port))
+    # An intake agent's batch: at most max_batch events, filled for at most batch_within_s
+    # while events keep arriving; taken as soon as nothing more waits (fastpath.take_ready).
     max_batch: int = field(default=1000, metadata=_env(_positive_int))
     batch_within_s: float = field(default=0.05, metadata=_env(_positive_float))
     # Largest message the worker re-publishes to the dead-letter topic, whole.

@@ -16,16 +16,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
 import faust
-from faust.streams import Stream as EventStream
 from faust.types import EventT, StreamT, TopicT
 from faust.types.tuples import ack_lock
 
 from streams.errors import Interrupted, backoff_s, pause
 from streams.events import Stream
 from streams.intake.policy import Intake
+from streams.kafka.fastpath import take_ready
 from streams.metrics import Metrics
 from streams.settings import WorkerSettings
 from streams.topics import Topics
@@ -58,10 +58,7 @@ def _register_one(
     topic_name = topic.get_topic_name()
 
     async def consume(records: StreamT[bytes]) -> None:
-        # Agents receive a faust.Stream; StreamT does not declare take_events.
-        batches = cast(EventStream[bytes], records).take_events(
-            worker.max_batch, within=worker.batch_within_s
-        )
+        batches = take_ready(records, worker.max_batch, worker.batch_within_s)
         async for batch in batches:
             started = time.perf_counter()
             generation = app.consumer_generation_id

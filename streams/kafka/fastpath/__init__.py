@@ -16,6 +16,10 @@ consumer group, commits and rebalancing stay Faust's:
   conductor inside one cancellable task, instead of racing a task per message
   against the flow-control event, and lets the broker hold an empty fetch for
   50 ms instead of 1.5 s (Tansu holds it that long even while data arrives).
+
+And one in place of a ``Stream`` method: ``take.take_ready``, Faust's
+``take_events`` taking a batch as soon as nothing more waits instead of at the
+end of its timer (the intake agents' batches).
 """
 
 from __future__ import annotations
@@ -23,5 +27,6 @@ from __future__ import annotations
 from streams.kafka.fastpath.consumer import SCHEME, register_transport
 from streams.kafka.fastpath.loop import use_uvloop
 from streams.kafka.fastpath.monitor import LeanMonitor
+from streams.kafka.fastpath.take import take_ready
 
-__all__ = ["SCHEME", "LeanMonitor", "register_transport", "use_uvloop"]
+__all__ = ["SCHEME", "LeanMonitor", "register_transport", "take_ready", "use_uvloop"]
