@@ -113,7 +113,8 @@ class Metrics:
         )
         self.batch_duration = Histogram(
             "vane_batch_duration_seconds",
-            "Time to process one batch: validate, apply, score, publish.",
+            "Time to process one batch: validate, apply and score (in a round with the other "
+            "agents' batches, its wait included), publish.",
             ["topic"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
