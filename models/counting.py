@@ -65,28 +65,33 @@ class Contribution:
 
 
 class _Parties:
-    """The entities of an order-lifecycle event, created on first use."""
+    """The entities of an order-lifecycle event, created on first use: at most one of
+    each type, named by the body's ``<type>_id``."""
+
+    __slots__ = ("body", "found")
 
     def __init__(self, body: dict[str, Any]) -> None:
         self.body = body
         self.found: dict[str, Contribution] = {}
 
-    def get(self, entity_type: str, id_field: str | None = None) -> Contribution | None:
-        entity_id = self.body.get(id_field or f"{entity_type}_id")
-        if entity_id is None:
-            return None
-        key = f"{entity_type}:{entity_id}"
-        if key not in self.found:
-            self.found[key] = Contribution(entity_type, entity_id)
-        return self.found[key]
+    def get(self, entity_type: str) -> Contribution | None:
+        party = self.found.get(entity_type)
+        if party is None:
+            entity_id = self.body.get(_ID_FIELDS[entity_type])
+            if entity_id is None:
+                return None
+            party = self.found[entity_type] = Contribution(entity_type, entity_id)
+        return party
 
     def add(self, entity_types: tuple[str, ...], counter: str, delta: int = 1) -> None:
         for entity_type in entity_types:
             party = self.get(entity_type)
-            if party is not None:
-                party.add(counter, delta)
+            if party is not None and delta:
+                counts = party.counts
+                counts[counter] = counts.get(counter, 0) + delta
 
 
+_ID_FIELDS = {entity_type: f"{entity_type}_id" for entity_type in COUNTERS}
 SHOP, PRODUCT, CREATOR = ("shop",), ("product",), ("creator",)
 SPC = ("shop", "product", "creator")
 

@@ -17,7 +17,8 @@ reference tier: ``previous_totals``, and ``yesterday()`` to score them.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+import functools
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from models.errors import ModelInputError
@@ -83,7 +84,10 @@ class EntityWindows:
 
     def total(self, counter: str, window_days: int) -> int:
         """Total of ``counter`` over the last ``window_days`` anchor days."""
-        if window_days not in self.totals:
+        totals = self.totals
+        if type(totals) is FlatTotals and window_days in totals.offsets:
+            return totals.total(counter, window_days)  # the store's replies: no row views
+        if window_days not in totals:
             raise ModelInputError(
                 f"{self.entity_type} {self.entity_id}: no {window_days}-day totals "
                 f"(kept: {sorted(self.totals)}); add the window to models.windows.HORIZONS"
@@ -116,6 +120,62 @@ class EntityWindows:
             if (value := _latest(entries, as_of_day)) is not None
         }
         return cls(entity_type, entity_id, as_of_day, totals, latest, previous)
+
+
+class FlatTotals(Mapping[int, Mapping[str, int]]):
+    """Totals per horizon as the window store returns them: one flat sequence of
+    counts, the entity type's counters in order for each of ``HORIZONS`` in turn.
+
+    A read-only mapping (horizon -> counter -> total, every counter present) that
+    copies nothing: most re-scores are answered by the score memo, which keys on
+    the counts themselves, and never read a total.
+
+        t = FlatTotals((1, 2, 3, 4, 5, 6), ("paid", "refunds"), (7, 30, 90))
+        t[30]["refunds"], t.total("paid", 90)   # 4, 5
+    """
+
+    __slots__ = ("_index", "counts", "names", "offsets")
+
+    def __init__(
+        self, counts: Sequence[int], names: tuple[str, ...], horizons: tuple[int, ...] = HORIZONS
+    ) -> None:
+        if len(counts) != len(names) * len(horizons):
+            raise ValueError(f"{len(counts)} counts for {len(names)} counters x {horizons}")
+        self.counts = counts
+        self.names = names
+        self.offsets = _offsets(len(names), horizons)
+        self._index = _index(names)
+
+    def total(self, counter: str, window_days: int) -> int:
+        """``self[window_days].get(counter, 0)`` without the row; KeyError: no such horizon."""
+        i = self._index.get(counter)
+        return 0 if i is None else self.counts[self.offsets[window_days] + i]
+
+    def __getitem__(self, window_days: int) -> Mapping[str, int]:
+        start = self.offsets[window_days]
+        return dict(zip(self.names, self.counts[start : start + len(self.names)], strict=True))
+
+    def __contains__(self, window_days: object) -> bool:
+        return window_days in self.offsets
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _offsets(n: int, horizons: tuple[int, ...]) -> dict[int, int]:
+    return {h: k * n for k, h in enumerate(horizons)}
+
+
+@functools.lru_cache(maxsize=64)
+def _index(names: tuple[str, ...]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(names)}
 
 
 def in_window(day: int, as_of_day: int, window_days: int) -> bool:

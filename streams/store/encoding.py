@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from models.counting import COUNTERS, LABELS, REGISTERS, Contribution, contributions
-from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, SUM_CAP, EntityWindows
+from models.windows import HORIZONS, REGISTER_WINDOW_DAYS, SUM_CAP, EntityWindows, FlatTotals
 from streams import codec
-from streams.events import EntityKey, SourcedEvent, Stream, anchor_day
+from streams.events import EntityKey, Event, SourcedEvent, Stream, anchor_day
 
 LONGEST_DAYS = max(HORIZONS)
 SUMS_MIN_ROWS = 8  # day rows from which apply.lua keeps running sums (its field "c")
@@ -114,24 +114,33 @@ def group_by_entity(
     of their partition on the entities they name.
     """
     tagged = [(s, False) for s in counted] + [(s, True) for s in dropped]
+    tagged.sort(key=_in_offset_order)
     groups: dict[EntityKey, EntityBatch] = {}
-    for s, duplicate in sorted(
-        tagged, key=lambda t: (t[0].event.stream, t[0].partition, t[0].offset)
-    ):
+    no_changes: tuple[list[Any], ...] = ([], [], [])  # only serialised, never changed
+    for s, duplicate in tagged:
+        event = s.event
         watermark = watermark_field(s)
-        day = day_of(s.event.anchor_ms)
-        for c in contributions(s.event.type, s.event.body):
+        offset, day = str(s.offset), day_of(event.anchor_ms)
+        legacy = legacy_watermark_field(s) if s.generation == 0 else None
+        for c in contributions(event.type, event.body):
             key = (c.entity_type, c.entity_id)
-            group = groups.setdefault(key, EntityBatch(c.entity_type, c.entity_id))
-            changes = ([], [], []) if duplicate else _changes(c, s)
-            group.events.append([watermark, str(s.offset), day, *changes, duplicate])
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = EntityBatch(c.entity_type, c.entity_id)
+            changes = no_changes if duplicate else _changes(c, event)
+            group.events.append([watermark, offset, day, *changes, duplicate])
             group.sources.append(s)
-            if s.generation == 0:
-                group.adopt[watermark] = legacy_watermark_field(s)
+            if legacy is not None:
+                group.adopt[watermark] = legacy
             if not duplicate:
                 group.counted += 1
-                group.last_event_id = s.event.event_id
+                group.last_event_id = event.event_id
     return groups
+
+
+def _in_offset_order(tagged: tuple[SourcedEvent, bool]) -> tuple[Stream, int, int]:
+    s = tagged[0]
+    return s.event.stream, s.partition, s.offset
 
 
 def mark_duplicates(groups: dict[EntityKey, EntityBatch], duplicates: set[int]) -> None:
@@ -150,10 +159,14 @@ def mark_duplicates(groups: dict[EntityKey, EntityBatch], duplicates: set[int]) 
             group.last_event_id = counted[-1].event.event_id if counted else ""
 
 
-def _changes(c: Contribution, s: SourcedEvent) -> tuple[list[Any], list[Any], list[Any]]:
+def _changes(c: Contribution, event: Event) -> tuple[list[Any], list[Any], list[Any]]:
     index = _COUNTER_INDEX[c.entity_type]
-    counts = [x for name, delta in c.counts.items() for x in (index[name], delta)]
-    ts, eid = str(s.event.ts_ms), s.event.event_id
+    counts: list[Any] = []
+    for name, delta in c.counts.items():
+        counts += (index[name], delta)
+    if not (c.registers or c.labels):  # most contributions
+        return counts, [], []
+    ts, eid = str(event.ts_ms), event.event_id
     reg_index = _REGISTER_INDEX.get(c.entity_type, {})
     regs = [x for n, v in c.registers.items() for x in (reg_index[n], ts, eid, v)]
     labels = [x for n, text in c.labels.items() for x in (n, ts, eid, text)]
@@ -263,29 +276,22 @@ def snapshot(key: EntityKey, as_of_day: int, reply: list[Any]) -> Snapshot:
     names = COUNTERS[entity_type]
     if len(flat) != 2 * len(names) * len(HORIZONS):
         raise ValueError(f"apply.lua returned {len(flat)} totals for a {entity_type}")
-    counts = iter(flat)  # as of d, then as of d - 1: len(names) per horizon
-    totals, previous = _totals(names, counts), _totals(names, counts)
     reg_names = REGISTERS.get(entity_type, ())
     latest = {reg_names[int(regs[i]) - 1]: int(regs[i + 1]) for i in range(0, len(regs), 2)}
     labels = {_text(texts[i]): _text(texts[i + 1]) for i in range(0, len(texts), 2)}
-    half = len(flat) // 2  # the score memo's keys: the counts, in counter order
+    half = len(flat) // 2  # as of d, then as of d - 1: len(names) per horizon
+    today, yesterday = tuple(flat[:half]), tuple(flat[half:])
     windows = EntityWindows(
         entity_type,
         entity_id,
         as_of_day,
-        totals,
+        FlatTotals(today, names),
         latest,
-        previous,
-        totals_key=tuple(flat[:half]),
-        previous_key=tuple(flat[half:]),
+        FlatTotals(yesterday, names),
+        totals_key=today,  # the score memo's keys: the counts, in counter order
+        previous_key=yesterday,
     )
     return Snapshot(windows, labels, _published(state))
-
-
-def _totals(names: tuple[str, ...], counts: Iterator[Any]) -> dict[int, dict[str, int]]:
-    """The next ``len(names)`` counts per horizon, in ``HORIZONS`` order (``zip`` takes a
-    name first, so it takes no count past the last name)."""
-    return {horizon: dict(zip(names, counts, strict=False)) for horizon in HORIZONS}
 
 
 STATE_FIELDS = ("tier", "weight", "boost", "score", "display")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models import EntityWindows, ModelInputError
+from models.windows import FlatTotals
 from tests.unit.models.build import DAY
 
 ROWS = {DAY: {"paid": 1}, DAY - 1: {"paid": 2}, DAY - 6: {"paid": 4}, DAY - 7: {"paid": 8}}
@@ -57,3 +58,45 @@ def test_windows_without_previous_totals_cannot_be_scored_as_of_yesterday() -> N
     assert not windows.yesterday().knows_yesterday
     with pytest.raises(ModelInputError, match="no 30-day totals"):
         windows.yesterday().total("paid", 30)
+
+
+# --- FlatTotals: the store's flat counts read as totals, without copying ---------------
+
+_NAMES = ("paid", "refunds")
+
+
+def test_flat_totals_read_as_the_nested_totals_they_hold() -> None:
+    flat = FlatTotals((1, 2, 3, 4, 5, 6), _NAMES, (7, 30, 90))
+    nested = {
+        7: {"paid": 1, "refunds": 2},
+        30: {"paid": 3, "refunds": 4},
+        90: {"paid": 5, "refunds": 6},
+    }
+    assert flat == nested
+    assert dict(flat.items()) == nested
+    assert list(flat) == [7, 30, 90]
+    assert len(flat) == 3
+    assert 30 in flat
+    assert 14 not in flat
+    assert [flat.total(name, h) for h in (7, 30, 90) for name in _NAMES] == [1, 2, 3, 4, 5, 6]
+    assert flat.total("unknown", 30) == 0  # a counter this type does not keep
+    with pytest.raises(KeyError):
+        flat.total("paid", 14)
+
+
+def test_windows_over_flat_totals_answer_as_windows_over_dicts() -> None:
+    flat = FlatTotals((1, 2, 3, 4, 5, 6), _NAMES, (7, 30, 90))
+    a = EntityWindows("shop", "s1", DAY, flat, {}, flat)
+    b = EntityWindows("shop", "s1", DAY, dict(flat.items()), {}, dict(flat.items()))
+    assert a == b
+    assert a.yesterday() == b.yesterday()
+    for w in (a, b):
+        assert w.total("refunds", 30) == 4
+        assert w.total("paid", 90) == 5
+        with pytest.raises(ModelInputError, match="no 14-day totals"):
+            w.total("paid", 14)
+
+
+def test_flat_totals_refuse_a_count_short() -> None:
+    with pytest.raises(ValueError, match="5 counts for 2 counters"):
+        FlatTotals((1, 2, 3, 4, 5), _NAMES, (7, 30, 90))
