@@ -161,6 +161,9 @@ class RedisSettings:
     dedupe_horizon_s: float = field(default=86_400.0, metadata=_env(_positive_float))
     # An entity idle this long disappears (longest window 90 days, plus a day).
     entity_ttl_s: float = field(default=91 * 86_400.0, metadata=_env(_positive_float))
+    # One window-store call (a pipeline, however long) fails as a retriable timeout after
+    # this: one timer per call, not one per reply (docs/performance.md, part 7).
+    call_timeout_s: float = field(default=10.0, metadata=_env(_positive_float))
 
     def describe_url(self) -> str:
         """The URL with any password masked."""

@@ -41,10 +41,18 @@ SCRIPTS = (
 )
 
 
+CONNECT_TIMEOUT_S = 5.0
+
+
 async def connect(settings: RedisSettings) -> Client:
-    """A standalone or cluster client, whichever the server at the URL is."""
+    """A standalone or cluster client, whichever the server at the URL is.
+
+    Its replies have no timeout of their own: every call is awaited through
+    ``guarded``, which bounds the whole call (``RedisSettings.call_timeout_s``). A
+    timer per reply cost about as much of the worker's CPU as the replies' parsing
+    (docs/performance.md, "Hot path, part 7")."""
     url = settings.url.reveal()
-    options: dict[str, Any] = {"socket_timeout": 10, "socket_connect_timeout": 5}
+    options: dict[str, Any] = {"socket_timeout": None, "socket_connect_timeout": CONNECT_TIMEOUT_S}
     _, password = settings.credentials()  # the explicit setting beats the URL's
     if password is not None:
         # redis-py would let a password in the URL win over this option: take it out.
@@ -52,7 +60,7 @@ async def connect(settings: RedisSettings) -> Client:
         options["password"] = password
     if settings.ssl_ca_file is not None:
         options["ssl_ca_certs"] = str(settings.ssl_ca_file)
-    probe = aioredis.Redis.from_url(url, **options)
+    probe = aioredis.Redis.from_url(url, **options | {"socket_timeout": settings.call_timeout_s})
     try:
         info = await probe.info("cluster")
     except redis_errors.AuthenticationError as exc:
@@ -130,11 +138,16 @@ _CODE_OF_CLASS: tuple[tuple[type[Exception], str], ...] = (
 )
 
 
-async def guarded(call: Awaitable[T]) -> T:
-    """Await a Redis call, translating library errors (the policy: ``translate``)."""
+async def guarded(call: Awaitable[T], timeout_s: float) -> T:
+    """Await a Redis call for at most ``timeout_s``, translating library errors (the
+    policy: ``translate``; running out of time is a retriable "timeout").
+
+    A call cut short leaves no half-read reply behind: redis-py drops a connection
+    whose read or write was interrupted, and the next call opens a new one."""
     try:
-        return await call
-    except (redis_errors.RedisError, OSError) as exc:
+        async with asyncio.timeout(timeout_s):
+            return await call
+    except (redis_errors.RedisError, OSError) as exc:  # asyncio's TimeoutError included
         raise translate(exc) from exc
 
 

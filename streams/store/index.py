@@ -16,7 +16,7 @@ How a member gets in, and why it never goes missing (``WindowStore``):
   is added once more in a later round trip (the next batch's dedupe pipeline, or
   the day-close timer within a second), so that a removal racing with the creation
   cannot win;
-- a sweep that finds a member's hash gone (idle past ``VANE_ENTITY_TTL_S``) removes
+- a sweep that finds a member's hash gone (idle past ``VANE_REDIS_ENTITY_TTL_S``) removes
   the member, then looks at the hash again and adds it back if it exists now.
 
 The last change to a member is then either an add, or a removal followed by a look

@@ -147,6 +147,7 @@ class WindowStore:
         self._prefix = settings.key_prefix
         self._dedupe_ms = int(settings.dedupe_horizon_s * 1000)
         self._ttl_ms = int(settings.entity_ttl_s * 1000)
+        self._call_timeout_s = settings.call_timeout_s
         self._shas: dict[str, str] = {}
         self._stream_time_ms: int | None = None
         # Until then a marker may still be a key of its own (``_legacy_marker_key``).
@@ -160,7 +161,7 @@ class WindowStore:
     async def connect(cls, settings: RedisSettings) -> WindowStore:
         """Connect (auto-detecting cluster mode), load the scripts, read stream time."""
         store = cls(await connection.connect(settings), settings)
-        store._shas = await connection.guarded(connection.load_scripts(store._client))
+        store._shas = await store._run(connection.load_scripts(store._client))
         store._stream_time_ms = await store.stream_time_ms()
         await store._note_marker_format()
         if store._stream_time_ms is None:  # nothing applied yet: nothing to index
@@ -662,7 +663,7 @@ class WindowStore:
         SCAN of the keyspace; then the clock records the index as built. How many found."""
         found = 0
         names: list[str] = []
-        async for raw in self._client.scan_iter(match=f"{self._prefix}:{{*}}", count=1000):
+        async for raw in self._scan(f"{self._prefix}:{{*}}"):
             entity_type, entity_id = index.entity(raw.decode()[len(self._prefix) + 2 : -1])
             if entity_type in COUNTERS:
                 names.append(index.member((entity_type, entity_id)))
@@ -687,7 +688,7 @@ class WindowStore:
         """Bytes Redis reports for every dedupe marker key (``MEMORY USAGE``; a SCAN of
         the keyspace: a diagnostic for benchmarks, never on the hot path)."""
         total = 0
-        async for key in self._client.scan_iter(match=f"{self._prefix}:{{dd:*", count=1000):
+        async for key in self._scan(f"{self._prefix}:{{dd:*"):
             used: Any = await self._run(self._client.memory_usage(key, samples=0))
             total += int(used or 0)
         return total
@@ -710,10 +711,20 @@ class WindowStore:
     async def _run(self, call: Awaitable[T]) -> T:
         """Translate errors; after a server restart, reload the scripts for the retry."""
         try:
-            return await connection.guarded(call)
+            return await connection.guarded(call, self._call_timeout_s)
         except ScriptsMissing:
-            self._shas = await connection.guarded(connection.load_scripts(self._client))
+            scripts = connection.load_scripts(self._client)
+            self._shas = await connection.guarded(scripts, self._call_timeout_s)
             raise
+
+    async def _scan(self, match: str) -> AsyncIterator[bytes]:
+        """The keys matching ``match`` (SCAN, 1,000 a step), each step a call of its own."""
+        keys = self._client.scan_iter(match=match, count=1000)
+        while True:
+            try:
+                yield await self._run(anext(keys))
+            except StopAsyncIteration:
+                return
 
 
 def _rewinds(
