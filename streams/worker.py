@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 import faust
+from faust.utils.terminal.spinners import SpinnerHandler
 
 from models import load_models
 from streams.agents import day_close
@@ -76,18 +77,39 @@ def build(settings: Settings) -> Worker:
     web.register(app, metrics, store, models)
     health.register(app, settings, metrics, topics, store)
     lag_sampler.register(app, settings, metrics, topics)
-    app.task(_freeze_startup)
+    app.task(_once_running)
     return Worker(settings, app, topics, metrics, store)
 
 
-async def _freeze_startup() -> None:
-    """Once the worker runs: move everything startup made (modules, the app, Faust's and
-    aiokafka's state) out of the cyclic collector's reach. It lives for the process
-    anyway, and every full collection walked all of it again (in process, a 20k-entity
-    sweep's full collections took 0.15 s frozen against 0.43 s: docs/performance.md,
-    "Hot path, part 3")."""
+async def _once_running() -> None:
+    """What startup leaves behind that the running worker should not pay for."""
+    _freeze_startup()
+    _drop_startup_spinner()
+
+
+def _freeze_startup() -> None:
+    """Move everything startup made (modules, the app, Faust's and aiokafka's state) out
+    of the cyclic collector's reach. It lives for the process anyway, and every full
+    collection walked all of it again (in process, a 20k-entity sweep's full
+    collections took 0.15 s frozen against 0.43 s: docs/performance.md, "Hot path,
+    part 3")."""
     gc.freeze()
     log.info("%d startup objects kept out of the cyclic collector", gc.get_freeze_count())
+
+
+def _drop_startup_spinner(root: logging.Logger = logging.root) -> None:
+    """Faust's worker at ``-l warn`` or above shows a progress spinner while it starts:
+    it sets the root logger to DEBUG and adds a handler that spins once per record.
+    The spinner stops when the worker has started, the level stays: every debug call
+    of aiokafka, Faust and mode then built a record that no handler wrote (~2 % of a
+    live day's samples, docs/performance.md, "Hot path, part 7"). Once running, the
+    spinner's handler goes and the root logger takes the least level of the others."""
+    spinners = [h for h in root.handlers if isinstance(h, SpinnerHandler)]
+    for handler in spinners:
+        root.removeHandler(handler)
+    levels = [h.level for h in root.handlers]
+    if spinners and levels and logging.NOTSET not in levels:
+        root.setLevel(min(levels))
 
 
 def _stopping(app: faust.App) -> bool:
