@@ -59,10 +59,6 @@ class Contribution:
     #: text labels, latest by (ts, event_id) whatever its age: a product's category
     labels: dict[str, str] = field(default_factory=dict)
 
-    def add(self, counter: str, delta: int = 1) -> None:
-        if delta:
-            self.counts[counter] = self.counts.get(counter, 0) + delta
-
 
 class _Parties:
     """The entities of an order-lifecycle event, created on first use: at most one of

@@ -101,7 +101,7 @@ def _drop_startup_spinner(root: logging.Logger = logging.root) -> None:
     """Faust's worker at ``-l warn`` or above shows a progress spinner while it starts:
     it sets the root logger to DEBUG and adds a handler that spins once per record.
     The spinner stops when the worker has started, the level stays: every debug call
-    of aiokafka, Faust and mode then built a record that no handler wrote (~2 % of a
+    of aiokafka, Faust and mode then built a record that no handler wrote (1.5 % of a
     live day's samples, docs/performance.md, "Hot path, part 7"). Once running, the
     spinner's handler goes and the root logger takes the least level of the others."""
     spinners = [h for h in root.handlers if isinstance(h, SpinnerHandler)]

@@ -709,7 +709,8 @@ class WindowStore:
         return self._client.execute_command("EVALSHA", sha, len(keys), *keys, *args)
 
     async def _run(self, call: Awaitable[T]) -> T:
-        """Translate errors; after a server restart, reload the scripts for the retry."""
+        """Bound the call's time (``RedisSettings.call_timeout_s``) and translate its errors;
+        after a server restart, reload the scripts for the retry."""
         try:
             return await connection.guarded(call, self._call_timeout_s)
         except ScriptsMissing:
